@@ -1,0 +1,169 @@
+"""``ops-pipeline``: make a sample lake, or refresh a lake's warehouse.
+
+    ops-pipeline sample [--lake DIR] [--seed N] [--scale K] [--if-empty]
+    ops-pipeline run [--lake DIR]
+
+The lake is ``--lake``, else ``$OPS_DATA_LAKE``, else ``data_lake/`` in the repository. Runs are
+recorded in the Dagster instance of ``$DAGSTER_HOME`` (default: ``dagster_home/`` in the
+repository), so they show in ``dagster dev`` like runs started there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+from ops_pipeline.lake import LAKE_ENV_VAR, REPO_ROOT, Lake, lake_path
+
+DAGSTER_HOME = REPO_ROOT / "dagster_home"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ops-pipeline", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    sample = commands.add_parser("sample", help="write a deterministic sample landing zone")
+    sample.add_argument("--lake", help="lake folder (default: $OPS_DATA_LAKE or data_lake/)")
+    sample.add_argument("--seed", type=int, default=2022, help="random seed (default 2022)")
+    sample.add_argument("--scale", type=int, default=1, help="K× proposals and respondents")
+    sample.add_argument(
+        "--if-empty", action="store_true", help="do nothing when the landing zone has files"
+    )
+
+    run = commands.add_parser("run", help="refresh the warehouse from the landing zone")
+    run.add_argument("--lake", help="lake folder (default: $OPS_DATA_LAKE or data_lake/)")
+
+    args = parser.parse_args(argv)
+    lake = Lake(lake_path(args.lake))
+    if args.command == "sample":
+        return _sample(lake, args.seed, args.scale, args.if_empty)
+    return _run(lake)
+
+
+def _sample(lake: Lake, seed: int, scale: int, if_empty: bool) -> int:
+    from ops_pipeline.sample.generator import write_sample_lake
+
+    if scale < 1:
+        print("ops-pipeline: --scale must be 1 or more", file=sys.stderr)
+        return 2
+    if if_empty and lake.landing_files():
+        print(f"Landing zone {lake.landing} already has files: left as it is.")
+        return 0
+    try:
+        files = write_sample_lake(lake.root, seed=seed, scale=scale)
+    except FileExistsError as exc:
+        print(f"ops-pipeline: {exc}", file=sys.stderr)
+        return 1
+    print(f"Wrote a sample landing zone (seed {seed}, scale {scale}) to {lake.landing}:")
+    for path in files:
+        print(f"  {lake.relative(path)}")
+    return 0
+
+
+def _run(lake: Lake) -> int:
+    if not lake.landing_files():
+        print(
+            f"ops-pipeline: no files in {lake.landing}: put exports there, or make a sample lake "
+            f"with `ops-pipeline sample --lake {lake.root}`",
+            file=sys.stderr,
+        )
+        return 2
+    # The lake and instance for everything this process starts, as for `dagster dev`.
+    os.environ[LAKE_ENV_VAR] = str(lake.root)
+    os.environ.setdefault("DAGSTER_HOME", str(DAGSTER_HOME))
+    os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
+
+    import dagster as dg
+
+    from ops_pipeline.definitions import REFRESH_JOB, build_definitions
+
+    started = time.monotonic()
+    job = build_definitions(str(lake.root)).resolve_job_def(REFRESH_JOB)
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            # Failures are reported below in one line; the full log is in the instance.
+            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+            tags={"ops_pipeline/lake": str(lake.root), "ops_pipeline/started_by": "cli"},
+        )
+    if not result.success:
+        print(f"ops-pipeline: {failure_message(result)}", file=sys.stderr)
+        print(
+            f"ops-pipeline: run {result.run_id} failed; the published warehouse is unchanged.",
+            file=sys.stderr,
+        )
+        return 1
+    print(summary(lake, result.run_id, time.monotonic() - started))
+    return 0
+
+
+def failure_message(result) -> str:
+    """One line naming what failed: a landing file's row and column when the input was bad."""
+    for event in result.all_events:
+        if not event.is_step_failure:
+            continue
+        error = event.step_failure_data.error
+        # Dagster wraps the asset's exception: the innermost cause is what the user raised.
+        while error.cause is not None:
+            error = error.cause
+        message = error.message.strip().splitlines()[0] if error.message.strip() else ""
+        prefix = f"{error.cls_name}: "
+        for candidate in (message, message.split(": ", 1)[-1]):
+            if candidate.startswith(prefix):
+                message = candidate[len(prefix) :]
+        if (
+            error.cls_name
+            and "LandingError" in error.cls_name
+            or error.cls_name.endswith("PopulationError")
+        ):
+            return message.split(f"{error.cls_name}: ", 1)[-1]
+        return f"{event.step_key} failed: {error.cls_name}: {message.split(': ', 1)[-1]}"
+    return "the run failed (see the run in `dagster dev` for details)"
+
+
+def summary(lake: Lake, run_id: str, seconds: float) -> str:
+    """Years, row counts and the headline figures of the published warehouse."""
+    import duckdb
+
+    with duckdb.connect(str(lake.warehouse), read_only=True) as con:
+        counts = con.execute(
+            "SELECT table_name, estimated_size FROM duckdb_tables() WHERE schema_name = 'marts' "
+            "ORDER BY table_name"
+        ).fetchall()
+        response = con.execute(
+            "SELECT survey_year, invited, responded, completed, response_rate "
+            "FROM marts.survey_response ORDER BY survey_year"
+        ).fetchall()
+        savings = con.execute(
+            """SELECT o.budget_year, o.qualifying_proposals, p.potential_dkk, top.municipality,
+                      top.savings_per_inhabitant
+               FROM marts.idebank_overview o
+               LEFT JOIN marts.savings_potential p
+                 ON p.budget_year = o.budget_year AND p.method = 'gap' AND p.top_n = 10
+               LEFT JOIN (SELECT * FROM marts.municipal_savings WHERE rank = 1
+                          QUALIFY row_number() OVER (PARTITION BY budget_year
+                                                     ORDER BY municipality_code) = 1) top
+                 ON top.budget_year = o.budget_year
+               ORDER BY o.budget_year"""
+        ).fetchall()
+    lines = [f"Refreshed {lake.warehouse} in {seconds:.1f} s (run {run_id})."]
+    lines.append("Marts: " + ", ".join(f"{name} ({rows} rows)" for name, rows in counts))
+    for year, invited, responded, completed, rate in response:
+        lines.append(
+            f"Survey {year}: {invited} invited, {responded} responded ({rate:.0%}), "
+            f"{completed} completed."
+        )
+    for year, qualifying, potential, top, per_inhabitant in savings:
+        lines.append(
+            f"Idébank {year}: {qualifying} qualifying proposals; top: {top} "
+            f"({per_inhabitant:,.0f} kr. per inhabitant); potential if all matched the top 10: "
+            f"{(potential or 0) / 1e9:,.2f} bn kr. a year."
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

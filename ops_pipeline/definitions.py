@@ -1,0 +1,54 @@
+"""The one Definitions object of ops-pipeline: assets, resources, executor and the refresh job.
+
+The lake comes from ``OPS_DATA_LAKE`` (else ``data_lake/`` in the repository), for ``dagster dev``
+and the command line alike.
+"""
+
+import dagster as dg
+
+from ops_pipeline.defs import idebank, publish, reference, survey
+from ops_pipeline.defs.resources import LakeResource
+from ops_pipeline.lake import lake_path
+
+REFRESH_JOB = "annual_refresh"
+
+ASSETS = [
+    reference.municipalities,
+    reference.landing_population,
+    reference.population,
+    survey.landing_survey,
+    survey.staged_survey,
+    survey.survey_response,
+    survey.survey_potential,
+    idebank.landing_idebank,
+    idebank.idebank_rows,
+    idebank.proposals_staged,
+    idebank.municipal_savings,
+    idebank.savings_potential,
+    idebank.savings_by_measure,
+    idebank.idebank_overview,
+    idebank.proposals_mart,
+    publish.warehouse,
+]
+
+# Every step of a refresh is small DuckDB work on one file: one process, steps in order. The
+# multiprocess executor would start a process per step (seconds each) and several writers.
+refresh_job = dg.define_asset_job(
+    REFRESH_JOB,
+    selection=dg.AssetSelection.all(),
+    description="Landing files → staged tables → marts → published warehouse, every year found.",
+    executor_def=dg.in_process_executor,
+)
+
+
+def build_definitions(lake: str | None = None) -> dg.Definitions:
+    """Definitions bound to one lake (``--lake``, else ``OPS_DATA_LAKE``, else the default)."""
+    return dg.Definitions(
+        assets=ASSETS,
+        jobs=[refresh_job],
+        resources={"lake": LakeResource(root=str(lake_path(lake)))},
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_definitions()

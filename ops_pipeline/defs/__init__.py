@@ -1,0 +1,1 @@
+"""Dagster definitions, one module per source or stage: landing → staged → marts → published."""

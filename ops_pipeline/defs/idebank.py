@@ -1,0 +1,200 @@
+"""KL's Idébank (budgeted efficiency proposals): staged rows and proposals → marts of savings."""
+
+import dagster as dg
+import duckdb
+
+from ops_pipeline import sql
+from ops_pipeline.defs.marts import sql_mart
+from ops_pipeline.defs.resources import OWNER, LakeResource, table_metadata
+from ops_pipeline.lake import IDEBANK, Lake
+from ops_pipeline.readers.errors import LandingError
+from ops_pipeline.readers.idebank import read_idebank
+
+LANDING_IDEBANK = dg.AssetKey(["landing", "idebank"])
+# Every column of a proposal's rows but Fagområde: rows of one ID must agree on these.
+PROPOSAL_COLUMNS = (
+    "municipality_code",
+    "municipality_name",
+    "stated_budget_year",
+    "title",
+    "description",
+    "measure_type",
+    "effect_year_1",
+    "effect_year_2",
+    "effect_year_3",
+    "effect_year_4",
+    "relevant",
+    "service_reduction",
+)
+IDEBANK_ROWS_DDL = """(budget_year INTEGER, source_file VARCHAR, source_row BIGINT, id VARCHAR,
+    municipality_code INTEGER, municipality_name VARCHAR, stated_budget_year INTEGER,
+    title VARCHAR, description VARCHAR, policy_area VARCHAR, measure_type VARCHAR,
+    effect_year_1 DOUBLE, effect_year_2 DOUBLE, effect_year_3 DOUBLE, effect_year_4 DOUBLE,
+    relevant BOOLEAN, service_reduction BOOLEAN)"""
+
+
+def stage_idebank_rows(con: duckdb.DuckDBPyConnection, lake: Lake, years: list[int]) -> dict:
+    """Replace staged.idebank_rows of ``years`` (and drop years no longer in the landing zone)."""
+    con.execute(f"CREATE TABLE IF NOT EXISTS staged.idebank_rows {IDEBANK_ROWS_DDL}")
+    con.execute(
+        "DELETE FROM staged.idebank_rows WHERE budget_year IN (SELECT unnest(?)) "
+        "OR budget_year NOT IN (SELECT unnest(?))",
+        [years, lake.years(IDEBANK)],
+    )
+    files = {}
+    for year in years:
+        folder = lake.source_folder(IDEBANK) / str(year)
+        files[year] = read_idebank(con, folder, year, lake.scratch)
+        prefix = lake.relative(folder) + "/"
+        con.execute(
+            """INSERT INTO staged.idebank_rows
+               SELECT ?, ? || source_file, source_row, id, municipality_code, municipality_name,
+                      budget_year, title, description, policy_area, measure_type,
+                      effect_year_1, effect_year_2, effect_year_3, effect_year_4,
+                      relevant, service_reduction
+               FROM ib_rows""",
+            [year, prefix],
+        )
+        con.execute("DROP TABLE ib_rows")
+    return files
+
+
+def stage_proposals(con: duckdb.DuckDBPyConnection) -> None:
+    """staged.proposals: one row per distinct proposal; rows of one ID that disagree are an error
+    naming both rows."""
+    content = "struct_pack(" + ", ".join(PROPOSAL_COLUMNS) + ")"
+    conflict = con.execute(
+        f"""WITH r AS (
+                SELECT *, {content} AS content,
+                       row_number() OVER (PARTITION BY budget_year, id
+                                          ORDER BY source_file, source_row) AS n
+                FROM staged.idebank_rows
+            )
+            SELECT r.id, f.source_file, f.source_row, r.source_file, r.source_row,
+                   f.content, r.content
+            FROM r JOIN r AS f ON f.budget_year = r.budget_year AND f.id = r.id AND f.n = 1
+            WHERE r.content IS DISTINCT FROM f.content
+            ORDER BY r.budget_year, r.source_file, r.source_row LIMIT 1"""
+    ).fetchall()
+    if conflict:
+        pid, file_a, row_a, file_b, row_b, first, other = conflict[0]
+        column = next(c for c in PROPOSAL_COLUMNS if first[c] != other[c])
+        raise LandingError(
+            file_b,
+            f"proposal {pid!r} disagrees with {file_a} row {row_a} in {column} "
+            f"({other[column]!r} vs {first[column]!r}): rows of one ID may differ only in "
+            "Fagområde",
+            row=row_b,
+            column=column,
+        )
+    con.execute(f"CREATE OR REPLACE TABLE staged.proposals AS {sql.query('staged/proposals')}")
+
+
+landing_idebank = dg.AssetSpec(
+    LANDING_IDEBANK,
+    description="KL's Idébank extracts in landing/idebank/<budget_year>/ (xlsx sheet 'Idébank' "
+    "or ';'-separated CSV with Danish numbers): one row per proposal and fagområde.",
+    group_name="landing",
+    kinds={"csv", "excel"},
+    owners=[OWNER],
+)
+
+
+@dg.asset(
+    key=["staged", "idebank_rows"],
+    deps=[LANDING_IDEBANK],
+    group_name="staged",
+    kinds={"duckdb"},
+    owners=[OWNER],
+)
+def idebank_rows(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+    """Every row of every Idébank extract, typed (Danish numbers parsed, Ja/Nej as booleans, blank
+    early effects as 0), with the budget year of its folder and its file and row."""
+    years = lake.lake.years(IDEBANK)
+    with lake.working_db() as con:
+        files = stage_idebank_rows(con, lake.lake, years)
+        metadata = table_metadata(con, "staged.idebank_rows")
+    metadata["source_files"] = dg.MetadataValue.json(
+        {str(y): [lake.lake.relative(f) for f in fs] for y, fs in files.items()}
+    )
+    return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset(
+    key=["staged", "proposals"],
+    deps=[idebank_rows],
+    group_name="staged",
+    kinds={"duckdb"},
+    owners=[OWNER],
+)
+def proposals_staged(context: dg.AssetExecutionContext, lake: LakeResource):
+    """One row per distinct proposal (an ID listed under several fagområder counts once), with
+    its fagområder, yearly saving at full phase-in in kroner (minus the last year's effect × 1,000)
+    and whether it qualifies: relevant for other municipalities and no service reduction."""
+    with lake.working_db() as con:
+        stage_proposals(con)
+        return dg.MaterializeResult(metadata=table_metadata(con, "staged.proposals"))
+
+
+class MissingPopulationError(LandingError):
+    """A budget year with Idébank data and no population on 1 January of that year."""
+
+
+def require_population(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
+    """Every municipality needs a population on 1 January of every budget year with proposals."""
+    missing = con.execute(
+        """SELECT y.budget_year, m.municipality
+           FROM (SELECT DISTINCT budget_year FROM staged.proposals) y
+           CROSS JOIN reference.municipalities m
+           LEFT JOIN staged.population p
+             ON p.municipality_code = m.municipality_code AND p.area_kind = 'municipality'
+            AND p.quarter = y.budget_year::VARCHAR || 'K1'
+           WHERE p.population IS NULL
+           ORDER BY y.budget_year, m.municipality_code"""
+    ).fetchall()
+    if missing:
+        year = missing[0][0]
+        names = [name for y, name in missing if y == year]
+        what = (
+            "no population at all"
+            if len(names) == 98
+            else f"no population for {', '.join(names[:5])}"
+        )
+        raise MissingPopulationError(
+            lake.relative(lake.source_folder("population")),
+            f"budget year {year} has Idébank data but {what} in quarter {year}K1 "
+            "(per-inhabitant figures use the population of 1 January)",
+        )
+
+
+municipal_savings = sql_mart(
+    "municipal_savings",
+    deps=[proposals_staged, ["staged", "population"], ["reference", "municipalities"]],
+    description="All 98 municipalities per budget year: distinct qualifying proposals, their "
+    "yearly savings at full phase-in, savings per inhabitant (FOLK1A on 1 January) and the rank.",
+    prepare=require_population,
+)
+savings_potential = sql_mart(
+    "savings_potential",
+    deps=[municipal_savings],
+    description="What would be freed each year if every municipality matched the benchmark (the "
+    "mean savings per inhabitant of the top_n): method gap (headline) or level, top_n 5/10/15/20.",
+)
+savings_by_measure = sql_mart(
+    "savings_by_measure",
+    deps=[proposals_staged],
+    description="Qualifying proposals and savings per measure type (Tiltagstype) and their share "
+    "of the year's qualifying savings.",
+)
+idebank_overview = sql_mart(
+    "idebank_overview",
+    deps=[proposals_staged],
+    description="Per budget year: distinct proposals, qualifying proposals, municipalities with "
+    "qualifying proposals and total qualifying savings.",
+)
+proposals_mart = sql_mart(
+    "proposals",
+    deps=[proposals_staged],
+    description="One row per distinct proposal for drill-down from a municipality: title, measure "
+    "type, fagområder, saving at full phase-in and whether it qualifies.",
+)

@@ -1,0 +1,56 @@
+"""The lake resource every asset uses: paths of the lake and the working DuckDB database."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from ops_pipeline.lake import Lake
+
+OWNER = "team:data-engineering"
+
+# Schemas of the working database, in the order data flows through them.
+WORKING_SCHEMAS = ("reference", "staged", "marts")
+
+
+class LakeResource(dg.ConfigurableResource):
+    """One data lake: ``landing/`` in, the working database and published warehouse out."""
+
+    root: str
+
+    @property
+    def lake(self) -> Lake:
+        return Lake(Path(self.root))
+
+    @contextmanager
+    def working_db(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection to the working database; one writer at a time (runs are serialised)."""
+        lake = self.lake
+        lake.work.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(lake.working_db))
+        try:
+            for schema in WORKING_SCHEMAS:
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            yield con
+        finally:
+            con.close()
+
+
+def table_metadata(con: duckdb.DuckDBPyConnection, table: str) -> dict:
+    """Row count and column schema of a working-database table, as materialisation metadata."""
+    schema, name = table.split(".")
+    columns = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+        [schema, name],
+    ).fetchall()
+    rows = con.execute(f"SELECT count(*) FROM {schema}.{name}").fetchall()[0][0]
+    return {
+        "dagster/row_count": dg.MetadataValue.int(int(rows)),
+        "dagster/column_schema": dg.TableSchema(
+            columns=[dg.TableColumn(column, data_type) for column, data_type in columns]
+        ),
+        "dagster/table_name": dg.MetadataValue.text(f"working.{schema}.{name}"),
+    }

@@ -1,0 +1,304 @@
+"""The municipal-CEO survey (SurveyXact exports): staged respondents, answers, variables and
+labels → marts.survey_response and marts.survey_potential."""
+
+import dagster as dg
+import duckdb
+
+from ops_pipeline.defs.marts import sql_mart
+from ops_pipeline.defs.resources import OWNER, LakeResource, table_metadata
+from ops_pipeline.lake import SURVEY, Lake
+from ops_pipeline.readers.errors import LandingError
+from ops_pipeline.readers.surveyxact import SurveyExport, read_surveyxact
+from ops_pipeline.readers.text import sql_identifier, sql_string
+
+LANDING_SURVEY = dg.AssetKey(["landing", "survey"])
+STATUS_QUESTION = "statoverall"
+STATUS_CODES = {1, 2, 3, 4, 5}  # new, distributed, some answers, completed, dropped out
+KEY_COLUMNS = ("respondentid", "respnokk")
+MUNICIPALITY_COLUMN = "kommunekode"
+
+STAGED_TABLES = {
+    "survey_respondents": """(survey_year INTEGER, respondent VARCHAR, municipality_code INTEGER,
+        status INTEGER, source_file VARCHAR, source_row BIGINT)""",
+    "survey_variables": """(survey_year INTEGER, variable VARCHAR, question_name VARCHAR,
+        question_type VARCHAR, sub_type VARCHAR, question VARCHAR, item VARCHAR,
+        source_file VARCHAR, source_row BIGINT)""",
+    "survey_labels": """(survey_year INTEGER, variable VARCHAR, code VARCHAR, label VARCHAR,
+        source_file VARCHAR, source_row BIGINT)""",
+    # Individual answers: working database only, never published.
+    "survey_answers": "(survey_year INTEGER, respondent VARCHAR, variable VARCHAR, answer VARCHAR)",
+}
+
+
+def stage_survey(con: duckdb.DuckDBPyConnection, lake: Lake, years: list[int]) -> dict:
+    """Replace the staged survey tables' rows of ``years`` from the landing zone.
+
+    Rows of years no longer in the landing zone are dropped too, so the marts have a row for
+    each survey year folder and no other.
+    """
+    landing_years = lake.years(SURVEY)
+    for table, columns in STAGED_TABLES.items():
+        con.execute(f"CREATE TABLE IF NOT EXISTS staged.{table} {columns}")
+        con.execute(
+            f"DELETE FROM staged.{table} WHERE survey_year IN (SELECT unnest(?)) "
+            "OR survey_year NOT IN (SELECT unnest(?))",
+            [years, landing_years],
+        )
+    exports = {}
+    for year in years:
+        folder = lake.source_folder(SURVEY) / str(year)
+        export = read_surveyxact(con, folder, lake.scratch)
+        _stage_export(con, lake, year, export)
+        exports[year] = export
+    return exports
+
+
+def _stage_export(con: duckdb.DuckDBPyConnection, lake: Lake, year: int, export: SurveyExport):
+    folder = lake.relative(export.folder)
+    structure_file = export.files[-1] if export.form != "xlsx" else export.files[0]
+    shown_structure = lake.relative(structure_file)
+    status = con.execute(
+        "SELECT variable, choice_value, _row FROM sx_structure WHERE question_name = ? "
+        "ORDER BY _row",
+        [STATUS_QUESTION],
+    ).fetchall()
+    if not status:
+        raise LandingError(shown_structure, f"no {STATUS_QUESTION!r} question (respondent status)")
+    flags: dict[int, str] = {}
+    for variable, choice_value, row in status:
+        try:
+            code = int(choice_value)
+        except (TypeError, ValueError):
+            code = None
+        if code not in STATUS_CODES or code in flags:
+            raise LandingError(
+                shown_structure,
+                f"status choiceValue {choice_value!r} is not one of 1–5 or repeats",
+                row=row,
+                column="choiceValue",
+            )
+        if variable not in export.dataset_columns:
+            raise LandingError(
+                lake.relative(export.files[0]),
+                f"status column {variable!r} is missing",
+                row=1,
+                column=variable,
+            )
+        flags[code] = variable
+
+    file_expr = f"{sql_string(folder + '/')} || _file"
+    flag_set = {
+        code: f"coalesce(trim({sql_identifier(var)}), '0') = '1'" for code, var in flags.items()
+    }
+    bad_flag = " OR ".join(
+        f"coalesce(trim({sql_identifier(var)}), '0') NOT IN ('0', '1')" for var in flags.values()
+    )
+    _fail_first(
+        con,
+        file_expr,
+        bad_flag,
+        "a status flag is neither 0 nor 1",
+        column=f"{STATUS_QUESTION} ({', '.join(flags.values())})",
+    )
+    count_set = " + ".join(f"({cond})::INTEGER" for cond in flag_set.values())
+    _fail_first(
+        con,
+        file_expr,
+        f"{count_set} <> 1",
+        "exactly one status flag must be set per respondent",
+        column=f"{STATUS_QUESTION} ({', '.join(flags.values())})",
+        count=count_set,
+    )
+
+    key = next((k for k in KEY_COLUMNS if k in export.dataset_columns), None)
+    if key:
+        key_expr = f"NULLIF(trim({sql_identifier(key)}), '')"
+        _fail_first(
+            con, file_expr, f"{key_expr} IS NULL", "the respondent key is blank", column=key
+        )
+        repeated = con.execute(
+            f"""SELECT {key_expr}, list({file_expr} || ' row ' || _row ORDER BY _file, _row)
+                FROM sx_dataset GROUP BY 1 HAVING count(*) > 1 ORDER BY min(_row) LIMIT 1"""
+        ).fetchall()
+        if repeated:
+            value, places = repeated[0]
+            raise LandingError(
+                places[1].rsplit(" row ", 1)[0],
+                f"respondent key {value!r} repeats ({', '.join(places)})",
+                row=int(places[1].rsplit(" row ", 1)[1]),
+                column=key,
+            )
+        respondent = key_expr
+    else:
+        # Without a key a respondent is its row (sheet and row for a split xlsx dataset).
+        respondent = "_file || ':' || _row"
+
+    if MUNICIPALITY_COLUMN in export.dataset_columns:
+        code = f"NULLIF(trim({sql_identifier(MUNICIPALITY_COLUMN)}), '')"
+        _fail_first(
+            con,
+            file_expr,
+            f"{code} IS NOT NULL AND TRY_CAST({code} AS INTEGER) IS NULL",
+            "is not a municipality code",
+            column=MUNICIPALITY_COLUMN,
+            value=code,
+        )
+        municipality = f"CAST({code} AS INTEGER)"
+    else:
+        municipality = "NULL::INTEGER"
+    status_expr = (
+        "CASE " + " ".join(f"WHEN {cond} THEN {c}" for c, cond in flag_set.items()) + " END"
+    )
+    con.execute(
+        f"""INSERT INTO staged.survey_respondents
+            SELECT {year}, {respondent}, {municipality}, {status_expr}, {file_expr}, _row
+            FROM sx_dataset"""
+    )
+
+    structure_source = sql_string(shown_structure)
+    labels_source = sql_string(
+        lake.relative(export.files[1] if export.form != "xlsx" else export.files[0])
+    )
+    # The question is the text before the last " - ", the item the text after it.
+    con.execute(
+        f"""INSERT INTO staged.survey_variables
+            SELECT {year}, variable, first(question_name ORDER BY _row),
+                   first(question_type ORDER BY _row), first(sub_type ORDER BY _row),
+                   trim(CASE WHEN contains(t, ' - ') THEN regexp_extract(t, '(?s)^(.*) - ', 1)
+                             ELSE t END),
+                   CASE WHEN contains(t, ' - ')
+                        THEN NULLIF(trim(regexp_extract(t, '(?s)^.* - (.*)$', 1)), '') END,
+                   {structure_source}, min(_row)
+            FROM (SELECT *, question_text AS t FROM sx_structure WHERE variable IS NOT NULL)
+            GROUP BY variable, t"""
+    )
+    con.execute(
+        f"""INSERT INTO staged.survey_labels
+            SELECT {year}, variable, value, label, {labels_source}, _row FROM sx_labels"""
+    )
+
+    skip = set(flags.values()) | {key, MUNICIPALITY_COLUMN}
+    structure_variables = {
+        v
+        for (v,) in con.execute(
+            "SELECT DISTINCT variable FROM sx_structure WHERE variable IS NOT NULL"
+        ).fetchall()
+    }
+    answer_columns = [
+        c for c in export.dataset_columns if c in structure_variables and c not in skip
+    ]
+    if answer_columns:
+        cleaned = ", ".join(
+            f"NULLIF(trim({sql_identifier(c)}), '') AS {sql_identifier(c)}" for c in answer_columns
+        )
+        # UNPIVOT drops NULLs: a blank cell is "no answer" and gets no row.
+        con.execute(
+            f"""INSERT INTO staged.survey_answers
+                SELECT {year}, respondent, variable, answer FROM (
+                    UNPIVOT (SELECT {respondent} AS respondent, {cleaned} FROM sx_dataset)
+                    ON {", ".join(sql_identifier(c) for c in answer_columns)}
+                    INTO NAME variable VALUE answer
+                )"""
+        )
+    con.execute("DROP TABLE sx_dataset")
+
+
+def _fail_first(
+    con,
+    file_expr: str,
+    condition: str,
+    problem: str,
+    *,
+    column: str,
+    count: str | None = None,
+    value: str | None = None,
+) -> None:
+    shown = count or value or "NULL"
+    bad = con.execute(
+        f"SELECT {file_expr}, _row, {shown} FROM sx_dataset WHERE {condition} "
+        "ORDER BY _file, _row LIMIT 1"
+    ).fetchall()
+    if bad:
+        file, row, found = bad[0]
+        detail = f" ({found} set)" if count else (f" (value {found!r})" if value else "")
+        raise LandingError(file, problem + detail, row=int(row), column=column)
+
+
+landing_survey = dg.AssetSpec(
+    LANDING_SURVEY,
+    description="SurveyXact dataset exports of the municipal-CEO survey in "
+    "landing/survey/<survey_year>/: dataset, labels and structure as CSV (three flavours) or xlsx.",
+    group_name="landing",
+    kinds={"csv", "excel"},
+    owners=[OWNER],
+)
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            ["staged", "survey_respondents"],
+            deps=[LANDING_SURVEY],
+            kinds={"duckdb"},
+            owners=[OWNER],
+            description="One row per invited respondent: survey year, respondent (key or row), "
+            "municipality code, status (1 new, 2 distributed, 3 some answers, 4 completed, "
+            "5 dropped out) and the file and row it came from.",
+        ),
+        dg.AssetSpec(
+            ["staged", "survey_answers"],
+            deps=[LANDING_SURVEY],
+            kinds={"duckdb"},
+            owners=[OWNER],
+            description="Individual non-blank answers in long form (survey year, respondent, "
+            "variable, answer code). Working database only: never published.",
+        ),
+        dg.AssetSpec(
+            ["staged", "survey_variables"],
+            deps=[LANDING_SURVEY],
+            kinds={"duckdb"},
+            owners=[OWNER],
+            description="Variables of the structure table: type, question and matrix item.",
+        ),
+        dg.AssetSpec(
+            ["staged", "survey_labels"],
+            deps=[LANDING_SURVEY],
+            kinds={"duckdb"},
+            owners=[OWNER],
+            description="Answer labels per variable (code → label) from the labels table.",
+        ),
+    ],
+    group_name="staged",
+)
+def staged_survey(context: dg.AssetExecutionContext, lake: LakeResource):
+    """Read the SurveyXact export of every survey year into the staged survey tables."""
+    years = lake.lake.years(SURVEY)
+    with lake.working_db() as con:
+        exports = stage_survey(con, lake.lake, years)
+        for spec in context.selected_asset_keys:
+            table = "staged." + spec.path[-1]
+            metadata = table_metadata(con, table)
+            metadata["source_files"] = dg.MetadataValue.json(
+                {str(y): [lake.lake.relative(f) for f in e.files] for y, e in exports.items()}
+            )
+            yield dg.MaterializeResult(asset_key=spec, metadata=metadata)
+
+
+survey_response = sql_mart(
+    "survey_response",
+    deps=[["staged", "survey_respondents"]],
+    description="Invited, responded (some answers or completed) and completed respondents per "
+    "survey year, with response and completion rates.",
+)
+survey_potential = sql_mart(
+    "survey_potential",
+    deps=[
+        ["staged", "survey_respondents"],
+        ["staged", "survey_answers"],
+        ["staged", "survey_variables"],
+        ["staged", "survey_labels"],
+    ],
+    description="Per six-point-scale variable: respondents who answered, the positive (I meget "
+    "høj / høj / nogen grad) and high (meget høj / høj) counts and shares, and the rank by "
+    "share_positive within the year.",
+)

@@ -1,0 +1,180 @@
+"""KL's Idébank extracts: ``.xlsx`` (sheet ``Idébank``) or ``;``-separated ``.csv``.
+
+Loads every extract of one budget-year folder into the TEMP table ``ib_rows``: one row per
+proposal and fagområde, with typed columns and the file and row each came from. Cells that cannot
+be read as their contract says (a number, Ja/Nej, a blank last-year effect) are an error naming
+file, row and column. Rules across rows (duplicated IDs, codes, the folder's year) belong to the
+staging step.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ops_pipeline.readers.errors import LandingError
+from ops_pipeline.readers.text import (
+    fail_on_first,
+    for_duckdb,
+    load_csv,
+    sql_identifier,
+    sql_string,
+)
+
+SHEET = "Idébank"
+EXTENSIONS = (".csv", ".xlsx")
+TEXT_COLUMNS = {
+    "ID": "id",
+    "Kommunenr": "municipality_code",
+    "Kommune": "municipality_name",
+    "Budgetår": "budget_year",
+    "Titel": "title",
+    "Beskrivelse": "description",
+    "Fagområde": "policy_area",
+    "Tiltagstype": "measure_type",
+    "Relevant for andre kommuner": "relevant",
+    "Serviceforringelse": "service_reduction",
+}
+INTEGER_COLUMNS = ("Kommunenr", "Budgetår")
+YES_NO_COLUMNS = ("Relevant for andre kommuner", "Serviceforringelse")
+# Danish: "-1.250,5" (thousands '.', decimal ','). xlsx cells come as plain "-1250.5".
+DANISH_NUMBER = r"^[-+]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$"
+PLAIN_NUMBER = r"^[-+]?\d+(\.\d+)?([eE][-+]?\d+)?$"
+
+
+def effect_columns(budget_year: int) -> list[str]:
+    """``Effekt Y`` … ``Effekt Y+3``: budget effect in 1.000 kr. in each of four years from Y."""
+    return [f"Effekt {budget_year + k}" for k in range(4)]
+
+
+def extract_files(folder: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() in EXTENSIONS and not p.name.startswith(("~$", "."))
+    )
+
+
+def read_idebank(con, folder: Path, budget_year: int, scratch: Path) -> list[Path]:
+    """Load every extract in ``folder`` into TEMP table ``ib_rows``; return the files read."""
+    files = extract_files(folder)
+    if not files:
+        raise LandingError(folder, "no Idébank extract (.xlsx or .csv) in the year folder")
+    con.execute("DROP TABLE IF EXISTS ib_rows")
+    for i, path in enumerate(files):
+        if path.suffix.lower() == ".csv":
+            text = for_duckdb(path, scratch, allowed=("utf-8", "cp1252"))
+            columns = load_csv(con, text, path, table="ib_raw", delim=";", header=True)
+            danish = True
+        else:
+            columns = _load_xlsx(con, path)
+            danish = False
+        select = _typed_select(con, path, columns, budget_year, danish)
+        con.execute(
+            f"CREATE TEMP TABLE ib_rows AS {select}" if i == 0 else f"INSERT INTO ib_rows {select}"
+        )
+        con.execute("DROP TABLE ib_raw")
+    return files
+
+
+def _load_xlsx(con, path: Path) -> list[str]:
+    import fastexcel  # imported here: only xlsx extracts need it
+
+    try:
+        reader = fastexcel.read_excel(path)
+    except Exception as exc:
+        raise LandingError(path, f"cannot be opened as xlsx: {exc}") from exc
+    if SHEET not in reader.sheet_names:
+        raise LandingError(
+            path, f"has no sheet {SHEET!r} (sheets: {', '.join(reader.sheet_names)})"
+        )
+    # Every cell as text, so the checks below see exactly what was typed.
+    table = reader.load_sheet(SHEET, dtypes="string", schema_sample_rows=None).to_arrow()
+    con.register("ib_arrow", table)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE ib_raw AS "
+        "SELECT *, (row_number() OVER () + 1)::BIGINT AS _row FROM ib_arrow"
+    )
+    con.unregister("ib_arrow")
+    return table.column_names
+
+
+def _typed_select(con, path: Path, columns: list[str], budget_year: int, danish: bool) -> str:
+    effects = effect_columns(budget_year)
+    header = {c.strip(): c for c in columns}
+    for wanted in [*TEXT_COLUMNS, *effects]:
+        if wanted not in header:
+            raise LandingError(
+                path, f"missing column {wanted!r} in the header", row=1, column=wanted
+            )
+    if con.execute("SELECT count(*) FROM ib_raw").fetchall()[0][0] == 0:
+        raise LandingError(path, "the extract has a header but no proposals")
+
+    def cell(name: str) -> str:
+        return f"NULLIF(trim({sql_identifier(header[name])}), '')"
+
+    pattern = DANISH_NUMBER if danish else PLAIN_NUMBER
+    number_kind = "a Danish number such as -1.250,5" if danish else "a number"
+    for name in INTEGER_COLUMNS:
+        fail_on_first(
+            con,
+            "ib_raw",
+            path,
+            name,
+            f"{cell(name)} IS NULL OR NOT regexp_full_match({cell(name)}, '^\\d+(\\.0+)?$')",
+            "is not a whole number",
+            header=header,
+        )
+    for name in YES_NO_COLUMNS:
+        fail_on_first(
+            con,
+            "ib_raw",
+            path,
+            name,
+            f"{cell(name)} IS NULL OR lower({cell(name)}) NOT IN ('ja', 'nej')",
+            "must be Ja or Nej",
+            header=header,
+        )
+    for name in effects:
+        fail_on_first(
+            con,
+            "ib_raw",
+            path,
+            name,
+            f"{cell(name)} IS NOT NULL AND NOT regexp_matches({cell(name)}, '{pattern}')",
+            f"is not {number_kind}",
+            header=header,
+        )
+    fail_on_first(
+        con,
+        "ib_raw",
+        path,
+        effects[-1],
+        f"{cell(effects[-1])} IS NULL",
+        "is blank: the effect at full phase-in (the last year) is required",
+        header=header,
+    )
+    fail_on_first(con, "ib_raw", path, "ID", f"{cell('ID')} IS NULL", "is blank", header=header)
+
+    def number(name: str) -> str:
+        value = cell(name)
+        if danish:
+            value = f"replace(replace({value}, '.', ''), ',', '.')"
+        return f"CAST({value} AS DOUBLE)"
+
+    typed = [
+        f"{sql_string(path.name)} AS source_file",
+        "_row AS source_row",
+        f"{cell('ID')} AS id",
+        f"CAST(CAST({cell('Kommunenr')} AS DOUBLE) AS INTEGER) AS municipality_code",
+        f"{cell('Kommune')} AS municipality_name",
+        f"CAST(CAST({cell('Budgetår')} AS DOUBLE) AS INTEGER) AS budget_year",
+        f"{cell('Titel')} AS title",
+        f"{cell('Beskrivelse')} AS description",
+        f"{cell('Fagområde')} AS policy_area",
+        f"{cell('Tiltagstype')} AS measure_type",
+        # A blank effect in the first three years means 0.
+        *(f"coalesce({number(e)}, 0) AS effect_year_{k + 1}" for k, e in enumerate(effects)),
+        f"lower({cell('Relevant for andre kommuner')}) = 'ja' AS relevant",
+        f"lower({cell('Serviceforringelse')}) = 'ja' AS service_reduction",
+    ]
+    return f"SELECT {', '.join(typed)} FROM ib_raw"

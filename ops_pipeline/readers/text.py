@@ -1,0 +1,204 @@
+"""Text files as the exporters write them: encodings, delimiters, SQL quoting.
+
+DuckDB reads UTF-8, UTF-16 and Latin-1 natively. Windows-1252 ("ANSI" in the contracts) differs
+from Latin-1 only in bytes 0x80–0x9F, so a Windows-1252 file without such bytes is handed to DuckDB
+as Latin-1 unchanged, and only a file that has them is decoded here, once, into a UTF-8 copy.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import mmap
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ops_pipeline.readers.errors import LandingError
+
+UTF8_BOM = codecs.BOM_UTF8
+UTF16_LE_BOM = codecs.BOM_UTF16_LE
+_CHUNK = 1 << 24
+# Bytes where Windows-1252 and Latin-1 differ (and the five Windows-1252 leaves undefined).
+_CP1252_ONLY = re.compile(rb"[\x80-\x9f]")
+
+
+@dataclass(frozen=True)
+class DuckDBText:
+    """How DuckDB should read a text file: the path to give it and the encoding to name."""
+
+    path: Path
+    encoding: str  # 'utf-8', 'utf-16' or 'latin-1' (DuckDB's names)
+    source_encoding: str  # what the file really is: 'utf-8', 'utf-16-le', 'cp1252'
+
+
+def sniff_encoding(path: Path, *, allowed: tuple[str, ...]) -> str:
+    """The encoding of a whole file: 'utf-16-le' (BOM), 'utf-8' (BOM or valid UTF-8), or 'cp1252'.
+
+    Looks at every byte, never guesses from the first kilobytes. Raises when the file is empty
+    or its encoding is not among ``allowed``.
+    """
+    with path.open("rb") as fh:
+        head = fh.read(4)
+        if not head:
+            raise LandingError(path, "the file is empty")
+        if head.startswith(UTF16_LE_BOM):
+            found = "utf-16-le"
+        elif head.startswith(UTF8_BOM):
+            found = "utf-8"
+        else:
+            fh.seek(0)
+            decoder = codecs.getincrementaldecoder("utf-8")()
+            found = "utf-8"
+            offset = 0
+            try:
+                while chunk := fh.read(_CHUNK):
+                    decoder.decode(chunk)
+                    offset += len(chunk)
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                found = "cp1252"
+    if found not in allowed:
+        raise LandingError(
+            path, f"encoding is {found}, expected {' or '.join(allowed)} (see the landing contract)"
+        )
+    return found
+
+
+def check_cp1252(path: Path) -> bool:
+    """Raise on a byte Windows-1252 leaves undefined; return whether 0x80–0x9F bytes occur."""
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        match = _CP1252_ONLY.search(data)
+        if match is None:
+            return False
+        for m in _CP1252_ONLY.finditer(data, match.start()):
+            try:
+                m.group().decode("cp1252")
+            except UnicodeDecodeError:
+                raise LandingError(
+                    path,
+                    f"byte 0x{m.group()[0]:02X} at offset {m.start()} is undefined in "
+                    "Windows-1252: the file is not in the ANSI encoding the export should have",
+                ) from None
+        return True
+
+
+def for_duckdb(path: Path, scratch: Path, *, allowed: tuple[str, ...]) -> DuckDBText:
+    """Make a landing file readable by DuckDB's CSV reader without changing the file."""
+    encoding = sniff_encoding(path, allowed=allowed)
+    if encoding == "utf-16-le":
+        return DuckDBText(path, "utf-16", encoding)
+    if encoding == "utf-8":
+        return DuckDBText(path, "utf-8", encoding)
+    if not check_cp1252(path):
+        return DuckDBText(path, "latin-1", encoding)
+    # A UTF-8 copy in the lake's scratch folder, named by content so reruns reuse it.
+    scratch.mkdir(parents=True, exist_ok=True)
+    target = scratch / f"{file_digest(path)[:16]}-{path.stem}.utf8{path.suffix}"
+    if not target.exists():
+        partial = target.with_suffix(target.suffix + ".part")
+        with (
+            path.open("r", encoding="cp1252", newline="") as src,
+            partial.open("w", encoding="utf-8", newline="") as dst,
+        ):
+            while chunk := src.read(_CHUNK):
+                dst.write(chunk)
+        partial.replace(target)
+    return DuckDBText(target, "utf-8", encoding)
+
+
+def first_line(text: DuckDBText) -> str:
+    """The first line of a file, decoded (BOM removed)."""
+    codec = {"utf-16": "utf-16", "utf-8": "utf-8-sig", "latin-1": "latin-1"}[text.encoding]
+    with text.path.open("r", encoding=codec, newline="") as fh:
+        return fh.readline().rstrip("\r\n")
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def sql_string(value: str | Path) -> str:
+    """A SQL string literal: file names and other landing text never reach SQL unquoted."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def sql_identifier(name: str) -> str:
+    """A quoted SQL identifier, for column and sheet names taken from landing files."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def load_csv(
+    con,
+    text: DuckDBText,
+    origin: Path,
+    *,
+    table: str,
+    delim: str,
+    header: bool,
+    shown_as: str | None = None,
+) -> list[str]:
+    """Load a CSV into a TEMP table of all-VARCHAR columns plus ``_row`` (spreadsheet row number).
+
+    Rows DuckDB cannot parse (too few or too many cells, an unterminated quote) are an error
+    naming the landing file and line. Returns the file's column names.
+    """
+    rejects = f"{table}_rejects"
+    scans = f"{table}_reject_scans"
+    con.execute(f"DROP TABLE IF EXISTS {rejects}; DROP TABLE IF EXISTS {scans}")
+    # The header is row 1 of the sheet a person would open; headerless files start at row 1.
+    first_row = 2 if header else 1
+    try:
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {table} AS
+            SELECT *, (row_number() OVER () + {first_row - 1})::BIGINT AS _row
+            FROM read_csv({sql_string(text.path)}, encoding={sql_string(text.encoding)},
+                          delim={sql_string(delim)}, quote='"', escape='"', header={header},
+                          all_varchar=true, null_padding=false, strict_mode=true,
+                          store_rejects=true, rejects_table={sql_string(rejects)},
+                          rejects_scan={sql_string(scans)})
+            """
+        )
+    except Exception as exc:  # duckdb.Error: a file DuckDB cannot read at all
+        raise LandingError(
+            shown_as or origin, f"cannot be read as CSV: {_first_line(exc)}"
+        ) from exc
+    bad = con.execute(
+        f"SELECT line, column_name, error_type, error_message FROM {rejects} ORDER BY line LIMIT 1"
+    ).fetchall()
+    if bad:
+        line, column, error_type, message = bad[0]
+        raise LandingError(
+            shown_as or origin,
+            f"{error_type.lower()}: {_first_line(message)}",
+            line=int(line),
+            column=column,
+        )
+    return [name for name in con.table(table).columns if name != "_row"]
+
+
+def _first_line(error: object) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+
+
+def fail_on_first(
+    con, table: str, path: Path, column: str, condition: str, problem: str, *, header=None
+) -> None:
+    """Raise for the first row of ``table`` where ``condition`` holds, naming row, column, value.
+
+    ``header`` maps a contract column name to the file's own spelling of it.
+    """
+    source = (header or {}).get(column, column)
+    bad = con.execute(
+        f"SELECT _row, {sql_identifier(source)} FROM {table} WHERE {condition} "
+        "ORDER BY _row LIMIT 1"
+    ).fetchall()
+    if bad:
+        row, value = bad[0]
+        raise LandingError(path, f"value {value!r} {problem}", row=int(row), column=column)
