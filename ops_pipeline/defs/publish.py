@@ -90,7 +90,7 @@ def warehouse(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mater
     Replaced atomically, and only when every upstream asset and check of the run succeeded."""
     for stale in stale_temporaries(lake.lake):
         stale.unlink(missing_ok=True)
-    counts = publish_warehouse(lake.lake, context.run_id)
+    counts = publish_warehouse(lake.lake, context.run.run_id)
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(lake.lake.warehouse)),

@@ -90,9 +90,6 @@ def _read_csv(con, folder: Path, files: dict[str, Path], scratch: Path) -> Surve
             f"({';'.join(STRUCTURE_COLUMNS)})",
             row=1,
         )
-    encodings = {t.source_encoding for t in texts.values()}
-    if len(encodings) > 1:
-        raise LandingError(folder, f"the three files of one export differ in encoding: {encodings}")
 
     columns = load_csv(
         con,

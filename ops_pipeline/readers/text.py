@@ -201,4 +201,5 @@ def fail_on_first(
     ).fetchall()
     if bad:
         row, value = bad[0]
-        raise LandingError(path, f"value {value!r} {problem}", row=int(row), column=column)
+        shown = "the cell" if value is None else f"value {value!r}"
+        raise LandingError(path, f"{shown} {problem}", row=int(row), column=column)

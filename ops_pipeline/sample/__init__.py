@@ -1,0 +1,1 @@
+"""Deterministic sample landing zone (synthetic survey and Idébank, real population)."""

@@ -1,0 +1,56 @@
+"""Shared test fixtures: a Dagster instance per test session and pipeline runners."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+REPO = Path(__file__).parents[1]
+sys.path.insert(0, str(Path(__file__).parent))  # tests/lakes.py
+
+
+@pytest.fixture(scope="session")
+def dagster_home(tmp_path_factory) -> Path:
+    """A real Dagster instance (the repository's dagster.yaml) in a temporary folder."""
+    home = tmp_path_factory.mktemp("dagster_home")
+    shutil.copy(REPO / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    return home
+
+
+@pytest.fixture
+def run_assets(dagster_home):
+    """Materialise every asset on a lake in-process, as the refresh job does."""
+
+    def run(lake: Path, *, raise_on_error: bool = True):
+        from ops_pipeline.definitions import REFRESH_JOB, build_definitions
+
+        with dg.instance_for_test(temp_dir=str(dagster_home)) as instance:
+            job = build_definitions(str(lake)).resolve_job_def(REFRESH_JOB)
+            return job.execute_in_process(instance=instance, raise_on_error=raise_on_error)
+
+    return run
+
+
+@pytest.fixture
+def cli(dagster_home):
+    """Run ``ops-pipeline`` as a user does, in its own process."""
+
+    def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+        environment = {**os.environ, "DAGSTER_HOME": str(dagster_home), **(env or {})}
+        environment.pop("OPS_DATA_LAKE", None)
+        return subprocess.run(
+            [sys.executable, "-m", "ops_pipeline.cli", *args],
+            capture_output=True,
+            text=True,
+            env=environment,
+            cwd=REPO,
+            timeout=600,
+        )
+
+    return run
