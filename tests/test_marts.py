@@ -154,3 +154,80 @@ def test_no_individual_answers_published(warehouse):
     schemas = {s for (s,) in rows(warehouse, "SELECT DISTINCT schema_name FROM duckdb_tables()")}
     assert "staged" not in schemas
     assert schemas <= {"marts", "audit"}
+
+
+# marts.md: the contract BI tools rely on (names, order and types of the columns).
+CONTRACT = {
+    "survey_response": [
+        ("survey_year", "INTEGER"),
+        ("invited", "INTEGER"),
+        ("responded", "INTEGER"),
+        ("completed", "INTEGER"),
+        ("response_rate", "DOUBLE"),
+        ("completion_rate", "DOUBLE"),
+    ],
+    "survey_potential": [
+        ("survey_year", "INTEGER"),
+        ("variable", "VARCHAR"),
+        ("question", "VARCHAR"),
+        ("item", "VARCHAR"),
+        ("answered", "INTEGER"),
+        ("positive", "INTEGER"),
+        ("share_positive", "DOUBLE"),
+        ("high", "INTEGER"),
+        ("share_high", "DOUBLE"),
+        ("rank", "INTEGER"),
+    ],
+    "municipal_savings": [
+        ("budget_year", "INTEGER"),
+        ("municipality_code", "INTEGER"),
+        ("municipality", "VARCHAR"),
+        ("region", "VARCHAR"),
+        ("population", "INTEGER"),
+        ("proposals", "INTEGER"),
+        ("savings_dkk", "DOUBLE"),
+        ("savings_per_inhabitant", "DOUBLE"),
+        ("rank", "INTEGER"),
+    ],
+    "savings_potential": [
+        ("budget_year", "INTEGER"),
+        ("method", "VARCHAR"),
+        ("top_n", "INTEGER"),
+        ("benchmark_per_inhabitant", "DOUBLE"),
+        ("potential_dkk", "DOUBLE"),
+    ],
+    "savings_by_measure": [
+        ("budget_year", "INTEGER"),
+        ("measure_type", "VARCHAR"),
+        ("proposals", "INTEGER"),
+        ("savings_dkk", "DOUBLE"),
+        ("share_of_savings", "DOUBLE"),
+    ],
+    "idebank_overview": [
+        ("budget_year", "INTEGER"),
+        ("proposals", "INTEGER"),
+        ("qualifying_proposals", "INTEGER"),
+        ("municipalities_with_proposals", "INTEGER"),
+        ("savings_dkk", "DOUBLE"),
+    ],
+    "proposals": [
+        ("budget_year", "INTEGER"),
+        ("id", "VARCHAR"),
+        ("municipality_code", "INTEGER"),
+        ("title", "VARCHAR"),
+        ("measure_type", "VARCHAR"),
+        ("policy_areas", "VARCHAR[]"),
+        ("saving_dkk", "DOUBLE"),
+        ("qualifying", "BOOLEAN"),
+    ],
+}
+
+
+@pytest.mark.parametrize("mart", sorted(CONTRACT))
+def test_mart_columns_match_the_contract(warehouse, mart):
+    columns = warehouse.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = 'marts' AND table_name = ? ORDER BY ordinal_position",
+        [mart],
+    ).fetchall()
+    assert columns[: len(CONTRACT[mart])] == CONTRACT[mart]

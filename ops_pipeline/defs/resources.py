@@ -8,6 +8,7 @@ import dagster as dg
 import duckdb
 
 from ops_pipeline.lake import Lake
+from ops_pipeline.readers.errors import LandingError
 
 OWNER = "team:data-engineering"
 
@@ -26,7 +27,10 @@ class LakeResource(dg.ConfigurableResource):
 
     @contextmanager
     def working_db(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection to the working database; one writer at a time (runs are serialised)."""
+        """A connection to the working database; one writer at a time (runs are serialised).
+
+        Landing errors raised inside name their file relative to the lake, as people see it.
+        """
         lake = self.lake
         lake.work.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(lake.working_db))
@@ -34,6 +38,9 @@ class LakeResource(dg.ConfigurableResource):
             for schema in WORKING_SCHEMAS:
                 con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             yield con
+        except LandingError as error:
+            error.file = lake.relative(Path(error.file))
+            raise
         finally:
             con.close()
 

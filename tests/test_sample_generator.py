@@ -1,0 +1,316 @@
+"""Unit test of the sample-lake generator: determinism, file formats and the published figures.
+
+The figures are computed here with DuckDB SQL straight from the generated files (the pipeline
+asserts them again end-to-end through its marts).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pyarrow as pa
+import pytest
+
+from ops_pipeline.sample.generator import FOLK1A_FILE, MUNICIPALITIES_FILE, write_sample_lake
+
+SEEDS = (2022, 7)
+SCALE_VARIABLES = ("s_1", "s_2_1", "s_2_2", "s_2_3", "s_2_4", "s_2_5", "s_2_6")
+IDEBANK_HEADER = [
+    "ID",
+    "Kommunenr",
+    "Kommune",
+    "Budgetår",
+    "Titel",
+    "Beskrivelse",
+    "Fagområde",
+    "Tiltagstype",
+    "Effekt 2021",
+    "Effekt 2022",
+    "Effekt 2023",
+    "Effekt 2024",
+    "Relevant for andre kommuner",
+    "Serviceforringelse",
+]
+STRUCTURE_HEADER = (
+    "questionName;variableName;questionType;subType;questionText;choiceValue;choiceText"
+)
+
+
+@pytest.fixture(scope="module")
+def lakes(tmp_path_factory) -> dict[tuple[int, int], Path]:
+    """One generated lake per (seed, scale), shared by the tests of this module."""
+    made = {}
+    for seed, scale in [(s, 1) for s in SEEDS] + [(2022, 3)]:
+        lake = tmp_path_factory.mktemp(f"lake_{seed}_{scale}")
+        write_sample_lake(lake, seed=seed, scale=scale)
+        made[seed, scale] = lake
+    return made
+
+
+def _files(lake: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(lake).as_posix(): p.read_bytes()
+        for p in sorted(lake.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_same_seed_gives_identical_bytes(lakes, tmp_path):
+    returned = write_sample_lake(tmp_path, seed=2022)
+    again = _files(tmp_path)
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in returned) == sorted(again)
+    assert again == _files(lakes[2022, 1])
+    other = _files(lakes[7, 1])
+    assert other.keys() == again.keys()
+    assert (
+        other["landing/idebank/2021/idebank_2021.csv"]
+        != again["landing/idebank/2021/idebank_2021.csv"]
+    )
+
+
+def test_refuses_to_overwrite(lakes):
+    lake = lakes[7, 1]
+    before = _files(lake)
+    with pytest.raises(FileExistsError, match=re.escape(str(lake / "landing"))):
+        write_sample_lake(lake, seed=7)
+    assert _files(lake) == before
+
+
+def test_formats(lakes):
+    landing = lakes[2022, 1] / "landing"
+    assert (landing / "population" / FOLK1A_FILE.name).read_bytes() == FOLK1A_FILE.read_bytes()
+    for name in ("dataset.csv", "labels.csv", "structure.csv"):
+        raw = (landing / "survey/2022" / name).read_bytes()
+        raw.decode("cp1252")  # strict: every byte is defined in Windows-1252
+        assert raw.count(b"\n") == raw.count(b"\r\n") > 0
+        assert not raw.startswith(b"\xef\xbb\xbf")
+    structure = (landing / "survey/2022/structure.csv").read_bytes().decode("cp1252")
+    assert structure.startswith(STRUCTURE_HEADER + "\r\n")
+    assert "statoverall;stato_4;Closed;Multiple;Samlet status;4;Gennemført\r\n" in structure
+    assert "følgende? - Øget brug af digitalisering og ny teknologi;;" in structure
+    labels = text_of(landing / "survey/2022/labels.csv")
+    assert "stato_1;0;Ikke valgt" in labels and "s_2_4;3;I nogen grad" in labels
+
+    extract = (landing / "idebank/2021/idebank_2021.csv").read_bytes()
+    assert extract.startswith(b"\xef\xbb\xbf" + ";".join(IDEBANK_HEADER).encode() + b"\r\n")
+    workbook = openpyxl.load_workbook(landing / "idebank/2021/idebank_2021_nordjylland.xlsx")
+    assert workbook.sheetnames == ["Idébank"]
+    assert [c.value for c in workbook["Idébank"][1]] == IDEBANK_HEADER
+
+
+def text_of(path: Path) -> str:
+    return path.read_bytes().decode("cp1252")
+
+
+def _survey(con, lake: Path, scratch: Path) -> None:
+    """Load the cp1252 dataset into table ``survey`` (decoded by Python, read by DuckDB)."""
+    utf8 = scratch / "dataset.csv"
+    utf8.write_text(text_of(lake / "landing/survey/2022/dataset.csv"), encoding="utf-8")
+    con.execute(
+        "CREATE TABLE survey AS "
+        "SELECT * FROM read_csv(?, delim=';', header=true, all_varchar=true)",
+        [str(utf8)],
+    )
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_survey_figures(lakes, tmp_path, seed):
+    con = duckdb.connect()
+    _survey(con, lakes[seed, 1], tmp_path)
+    invited, responded, completed, one_flag, codes = con.execute(
+        """SELECT count(*),
+                  count(*) FILTER (stato_3 = '1' OR stato_4 = '1'),
+                  count(*) FILTER (stato_4 = '1'),
+                  bool_and(stato_1::INT + stato_2::INT + stato_3::INT + stato_4::INT
+                           + stato_5::INT = 1),
+                  count(DISTINCT kommunekode)
+           FROM survey"""
+    ).fetchone()
+    assert (invited, responded, completed, one_flag, codes) == (98, 81, 66, True, 98)
+    reference = {int(r["kommunekode"]) for r in _reference()}
+    assert {
+        int(c) for (c,) in con.execute("SELECT kommunekode FROM survey").fetchall()
+    } == reference
+
+    on = ", ".join(SCALE_VARIABLES)
+    con.execute(
+        f"""CREATE TABLE answers AS
+            SELECT respondentid, stato_4 = '1' AS completed, variable, code::INT AS code
+            FROM (UNPIVOT (SELECT * FROM survey WHERE stato_3 = '1' OR stato_4 = '1')
+                  ON {on} INTO NAME variable VALUE code)"""
+    )
+    # Completed respondents answer everything; non-responders nothing; codes are 1-6.
+    assert con.execute(
+        "SELECT count(*) FROM answers WHERE completed GROUP BY variable"
+    ).fetchall() == [(66,)] * len(SCALE_VARIABLES)
+    silent = " AND ".join(f"{v} IS NULL" for v in (*SCALE_VARIABLES, "b_1"))
+    assert con.execute(
+        f"SELECT bool_and({silent}) FROM survey WHERE NOT (stato_3 = '1' OR stato_4 = '1')"
+    ).fetchone() == (True,)
+    assert con.execute("SELECT min(code), max(code) FROM answers").fetchone() == (1, 6)
+
+    shares = dict(
+        con.execute(
+            """SELECT variable, count(*) FILTER (code <= 3) / count(*) FROM answers GROUP BY ALL"""
+        ).fetchall()
+    )
+    assert 0.88 <= shares["s_1"] <= 0.92
+    assert round(shares["s_2_1"], 2) == 0.97
+    assert all(shares["s_2_1"] > share for v, share in shares.items() if v != "s_2_1")
+    counts = con.execute(
+        "SELECT variable, code, count(*) FROM answers GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    for variable in ("s_2_2", "s_2_3", "s_2_4"):
+        by_code = {code: n for v, code, n in counts if v == variable}
+        assert all(by_code[3] > n for code, n in by_code.items() if code != 3), variable
+        assert shares[variable] > 0.5
+
+
+def test_survey_at_scale(lakes, tmp_path):
+    con = duckdb.connect()
+    _survey(con, lakes[2022, 3], tmp_path)
+    columns = [c for (c,) in con.execute("SELECT column_name FROM (DESCRIBE survey)").fetchall()]
+    assert "kommunekode" not in columns and "respondentid" in columns
+    assert con.execute(
+        """SELECT count(*), count(DISTINCT respondentid), sum(stato_3::INT + stato_4::INT),
+                  sum(stato_4::INT)
+           FROM survey"""
+    ).fetchone() == (294, 294, 243, 198)
+
+
+def _reference() -> list[dict[str, str]]:
+    with MUNICIPALITIES_FILE.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f, delimiter=";"))
+
+
+def _idebank(con, lake: Path) -> None:
+    """Load both extracts into table ``rows`` and the population into ``population``."""
+    folder = lake / "landing/idebank/2021"
+    effects = ", ".join(
+        f"""CAST(replace(replace("Effekt {y}", '.', ''), ',', '.') AS DECIMAL(18, 1)) AS e{y}"""
+        for y in range(2021, 2025)
+    )
+    con.execute(
+        f"""CREATE TABLE csv_rows AS
+            SELECT "ID" AS id, "Kommunenr"::INT AS code, "Kommune" AS name, "Budgetår"::INT AS year,
+                   "Titel" AS title, "Beskrivelse" AS description, "Fagområde" AS area,
+                   "Tiltagstype" AS measure, {effects},
+                   "Relevant for andre kommuner" AS relevant, "Serviceforringelse" AS service,
+                   'csv' AS source
+            FROM read_csv(?, delim=';', quote='"', escape='"', header=true, all_varchar=true)""",
+        [str(folder / "idebank_2021.csv")],
+    )
+    sheet = openpyxl.load_workbook(folder / "idebank_2021_nordjylland.xlsx", read_only=True)[
+        "Idébank"
+    ]
+    values = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert all(isinstance(v, (int, float)) or v is None for row in values for v in row[8:12]), (
+        "effects in the xlsx are numbers"
+    )
+    con.register(
+        "xlsx",
+        pa.table({name: [row[i] for row in values] for i, name in enumerate(IDEBANK_HEADER)}),
+    )
+    con.execute(
+        """CREATE TABLE rows AS
+           SELECT * FROM csv_rows
+           UNION ALL
+           SELECT "ID", "Kommunenr", "Kommune", "Budgetår", "Titel", "Beskrivelse", "Fagområde",
+                  "Tiltagstype", "Effekt 2021", "Effekt 2022", "Effekt 2023", "Effekt 2024",
+                  "Relevant for andre kommuner", "Serviceforringelse", 'xlsx'
+           FROM xlsx"""
+    )
+    con.register("reference", pa.Table.from_pylist(_reference()))
+    con.execute(
+        """CREATE TABLE population AS
+           SELECT r.kommunekode::INT AS code, r.kommune AS name, f.INDHOLD::BIGINT AS population
+           FROM read_csv(?, delim=';', header=true, all_varchar=true) AS f
+           JOIN reference AS r ON r.kommune = f."OMRÅDE"
+           WHERE f.TID = '2021K1'""",
+        [str(lake / "landing/population" / FOLK1A_FILE.name)],
+    )
+
+
+SAVINGS_SQL = """
+WITH proposals AS (
+    SELECT DISTINCT id, code, e2024,
+           lower(trim(relevant)) = 'ja' AND lower(trim(service)) = 'nej' AS qualifying
+    FROM rows
+),
+municipal AS (
+    SELECT p.code, p.name, p.population,
+           coalesce(sum(-q.e2024 * 1000) FILTER (q.qualifying), 0) / p.population AS per_inhabitant
+    FROM population AS p LEFT JOIN proposals AS q USING (code)
+    GROUP BY p.code, p.name, p.population
+),
+ranked AS (SELECT *, rank() OVER (ORDER BY per_inhabitant DESC) AS position FROM municipal),
+benchmark AS (
+    SELECT avg(per_inhabitant) AS value
+    FROM (SELECT per_inhabitant FROM ranked ORDER BY per_inhabitant DESC, code LIMIT 10)
+),
+potential AS (
+    SELECT sum(greatest(0, b.value - r.per_inhabitant) * r.population) AS gap
+    FROM ranked AS r CROSS JOIN benchmark AS b
+)
+SELECT r.name, r.per_inhabitant, r.position, p.gap,
+       (SELECT count(*) FROM proposals WHERE qualifying) AS qualifying
+FROM ranked AS r CROSS JOIN potential AS p
+"""
+
+
+@pytest.mark.parametrize(("seed", "scale"), [(2022, 1), (7, 1), (2022, 3)])
+def test_idebank_figures(lakes, seed, scale):
+    con = duckdb.connect()
+    _idebank(con, lakes[seed, scale])
+    # Well-formed: rows of one ID agree but for Fagområde, IDs are in one extract only, the
+    # last-year effect is never blank, Ja/Nej only, the budget year and codes are right.
+    assert con.execute(
+        """SELECT count(*) FROM (
+               SELECT id FROM rows GROUP BY id
+               HAVING count(DISTINCT (code, name, year, title, description, measure, e2021,
+                                      e2022, e2023, e2024, relevant, service, source)) > 1)"""
+    ).fetchone() == (0,)
+    assert (
+        con.execute(
+            """SELECT bool_and(e2024 IS NOT NULL), bool_and(year = 2021),
+                  bool_and(lower(trim(relevant)) IN ('ja', 'nej')),
+                  bool_and(lower(trim(service)) IN ('ja', 'nej')),
+                  bool_and(regexp_full_match(id, 'IB-2021-[0-9]{5,}')),
+                  bool_and(code IN (SELECT code FROM population))
+           FROM rows"""
+        ).fetchone()
+        == (True,) * 6
+    )
+
+    figures = {name: (spi, rank) for name, spi, rank, _, _ in con.execute(SAVINGS_SQL).fetchall()}
+    _, _, _, potential, qualifying = con.execute(SAVINGS_SQL).fetchone()
+    assert qualifying > 400 * scale
+    spi, rank = figures["Frederikssund"]
+    assert rank == 1 and 570 <= spi < 600
+    assert all(2 <= figures[name][1] <= 10 for name in ("Furesø", "Hørsholm", "Billund"))
+    assert 2.1e9 < potential < 2.2e9
+
+
+def test_idebank_looks_real(lakes):
+    """The awkward cases a reader must handle occur in the sample."""
+    con = duckdb.connect()
+    _idebank(con, lakes[2022, 1])
+    checks = con.execute(
+        """SELECT
+             count(*) FILTER (description LIKE '%;%'),
+             count(*) FILTER (description LIKE '%"%'),
+             count(*) FILTER (description LIKE '%' || chr(10) || '%'),
+             count(*) FILTER (left(description, 1) IN ('=', '+', '-', '@')),
+             count(*) FILTER (e2021 IS NULL),
+             count(*) FILTER (e2024 > 0 AND relevant = 'Ja' AND service = 'Nej'),
+             count(*) FILTER (relevant NOT IN ('Ja', 'Nej') OR service NOT IN ('Ja', 'Nej')),
+             count(*) FILTER (name NOT IN (SELECT name FROM population)),
+             count(*) FILTER (e2024 <> round(e2024)),
+             (SELECT count(*) FROM (SELECT id FROM rows GROUP BY id HAVING count(*) > 1))
+           FROM rows"""
+    ).fetchone()
+    assert all(n > 0 for n in checks), checks
