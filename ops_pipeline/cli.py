@@ -11,6 +11,7 @@ repository), so they show in ``dagster dev`` like runs started there.
 from __future__ import annotations
 
 import argparse
+import re
 import os
 import sys
 import time
@@ -101,26 +102,29 @@ def _run(lake: Lake) -> int:
 
 
 def failure_message(result) -> str:
-    """One line naming what failed: a landing file's row and column when the input was bad."""
+    """One line naming what failed: a landing file's row and column when the input was bad.
+
+    A failed quality gate speaks first (its check names the offending row); else the first
+    failed step's own error, unwrapped from Dagster's.
+    """
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if not evaluation.passed and "problem" in evaluation.metadata:
+                return evaluation.metadata["problem"].value
     for event in result.all_events:
         if not event.is_step_failure:
             continue
         error = event.step_failure_data.error
-        # Dagster wraps the asset's exception: the innermost cause is what the user raised.
+        # Dagster wraps the asset's exception: the innermost cause is what the code raised.
         while error.cause is not None:
             error = error.cause
         message = error.message.strip().splitlines()[0] if error.message.strip() else ""
-        prefix = f"{error.cls_name}: "
-        for candidate in (message, message.split(": ", 1)[-1]):
-            if candidate.startswith(prefix):
-                message = candidate[len(prefix) :]
-        if (
-            error.cls_name
-            and "LandingError" in error.cls_name
-            or error.cls_name.endswith("PopulationError")
-        ):
-            return message.split(f"{error.cls_name}: ", 1)[-1]
-        return f"{event.step_key} failed: {error.cls_name}: {message.split(': ', 1)[-1]}"
+        # "ops_pipeline.readers.errors.LandingError: <message>" → "<message>"
+        message = re.sub(rf"^[\w.]*{re.escape(error.cls_name)}: ", "", message)
+        if error.cls_name.endswith(("LandingError", "PopulationError")):
+            return message
+        return f"{event.step_key} failed: {error.cls_name}: {message}"
     return "the run failed (see the run in `dagster dev` for details)"
 
 

@@ -7,6 +7,7 @@ and the command line alike.
 import dagster as dg
 
 from ops_pipeline.defs import idebank, publish, reference, survey
+from ops_pipeline.defs.quality.checks import CHECKS
 from ops_pipeline.defs.resources import LakeResource
 from ops_pipeline.lake import lake_path
 
@@ -28,8 +29,15 @@ ASSETS = [
     idebank.savings_by_measure,
     idebank.idebank_overview,
     idebank.proposals_mart,
-    publish.warehouse,
 ]
+MART_KEYS = [
+    key
+    for assets in ASSETS
+    if isinstance(assets, dg.AssetsDefinition)
+    for key in assets.keys
+    if key.path[0] == "marts"
+]
+ASSETS.append(publish.build_warehouse_asset(MART_KEYS))
 
 # Every step of a refresh is small DuckDB work on one file: one process, steps in order. The
 # multiprocess executor would start a process per step (seconds each) and several writers.
@@ -45,6 +53,7 @@ def build_definitions(lake: str | None = None) -> dg.Definitions:
     """Definitions bound to one lake (``--lake``, else ``OPS_DATA_LAKE``, else the default)."""
     return dg.Definitions(
         assets=ASSETS,
+        asset_checks=CHECKS,
         jobs=[refresh_job],
         resources={"lake": LakeResource(root=str(lake_path(lake)))},
         executor=dg.in_process_executor,

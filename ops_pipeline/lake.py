@@ -58,6 +58,28 @@ class Lake:
     def scratch(self) -> Path:
         return self.work / "tmp"
 
+    @property
+    def audit_db(self) -> Path:
+        """Every run's files, rejected rows, validations and corrections (failed runs too)."""
+        return self.root / "audit.duckdb"
+
+    @property
+    def corrections(self) -> Path:
+        return self.root / "corrections"
+
+    @property
+    def docs(self) -> Path:
+        """Great Expectations Data Docs of the runs."""
+        return self.root / "docs"
+
+    def partition_of(self, path: Path) -> str:
+        """The year a landing file belongs to (its year folder), or '' (population files)."""
+        try:
+            parts = Path(path).resolve().relative_to(self.landing.resolve()).parts
+        except ValueError:
+            return ""
+        return parts[1] if len(parts) > 2 and _YEAR_FOLDER.match(parts[1]) else ""
+
     def source_folder(self, source: str) -> Path:
         return self.landing / source
 

@@ -105,7 +105,7 @@ def test_savings_potential(warehouse):
     got = {
         (method, top_n): (benchmark, potential)
         for year, method, top_n, benchmark, potential in rows(
-            warehouse, "SELECT * FROM marts.savings_potential"
+            warehouse, "SELECT * FROM marts.savings_potential WHERE method IN ('gap', 'level')"
         )
     }
     assert got.keys() == expected.keys()

@@ -73,12 +73,19 @@ def test_undefined_windows_1252_byte_names_file_and_offset(tmp_path):
         read_surveyxact(duckdb.connect(), folder, tmp_path / "scratch")
 
 
-def test_truncated_dataset_names_the_line(tmp_path):
+def test_truncated_dataset_keeps_the_cut_row_as_a_rejected_row(tmp_path):
     folder = fixture_in("original", tmp_path / "export")
     data = (folder / "dataset.csv").read_bytes()
     (folder / "dataset.csv").write_bytes(data[: len(data) // 2])
-    with pytest.raises(LandingError, match=r"dataset\.csv, line \d+.*missing columns"):
-        read_surveyxact(duckdb.connect(), folder, tmp_path / "scratch")
+    con = duckdb.connect()
+    read_surveyxact(con, folder, tmp_path / "scratch")
+    rejects = con.execute("SELECT file, line, reason, raw FROM reader_rejects").fetchall()
+    assert len(rejects) == 1
+    file, line, reason, raw = rejects[0]
+    assert file.endswith("dataset.csv") and reason.startswith("missing columns")
+    lines = data[: len(data) // 2].decode("latin-1").splitlines()
+    assert line == len(lines) and raw == lines[-1]  # verbatim, and nothing else lost
+    assert con.execute("SELECT count(*) FROM sx_dataset").fetchall() == [(len(lines) - 2,)]
 
 
 def test_xlsx_without_labels_sheet(tmp_path):

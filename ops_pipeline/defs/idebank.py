@@ -1,5 +1,7 @@
 """KL's Idébank (budgeted efficiency proposals): staged rows and proposals → marts of savings."""
 
+from pathlib import Path
+
 import dagster as dg
 import duckdb
 
@@ -7,10 +9,12 @@ from ops_pipeline import sql
 from ops_pipeline.defs.marts import sql_mart
 from ops_pipeline.defs.resources import OWNER, LakeResource, table_metadata
 from ops_pipeline.lake import IDEBANK, Lake
+from ops_pipeline.readers.corrections import CorrectionSet
 from ops_pipeline.readers.errors import LandingError
 from ops_pipeline.readers.idebank import read_idebank
 
 LANDING_IDEBANK = dg.AssetKey(["landing", "idebank"])
+IDEBANK_ASSET = "staged/idebank_rows"
 # Every column of a proposal's rows but Fagområde: rows of one ID must agree on these.
 PROPOSAL_COLUMNS = (
     "municipality_code",
@@ -33,18 +37,28 @@ IDEBANK_ROWS_DDL = """(budget_year INTEGER, source_file VARCHAR, source_row BIGI
     relevant BOOLEAN, service_reduction BOOLEAN)"""
 
 
-def stage_idebank_rows(con: duckdb.DuckDBPyConnection, lake: Lake, years: list[int]) -> dict:
-    """Replace staged.idebank_rows of ``years`` (and drop years no longer in the landing zone)."""
+def stage_idebank_rows(
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    years: list[int],
+    corrections: CorrectionSet | None = None,
+) -> dict[Path, int]:
+    """Replace staged.idebank_rows of ``years`` (and drop years no longer in the landing zone);
+    return the files read with their rows."""
     con.execute(f"CREATE TABLE IF NOT EXISTS staged.idebank_rows {IDEBANK_ROWS_DDL}")
     con.execute(
         "DELETE FROM staged.idebank_rows WHERE budget_year IN (SELECT unnest(?)) "
         "OR budget_year NOT IN (SELECT unnest(?))",
         [years, lake.years(IDEBANK)],
     )
-    files = {}
+    files: dict[Path, int] = {}
     for year in years:
         folder = lake.source_folder(IDEBANK) / str(year)
-        files[year] = read_idebank(con, folder, year, lake.scratch)
+        paths = read_idebank(con, folder, year, lake.scratch, corrections)
+        rows = dict(
+            con.execute("SELECT source_file, count(*) FROM ib_rows GROUP BY ALL").fetchall()
+        )
+        files.update({path: rows.get(path.name, 0) for path in paths})
         prefix = lake.relative(folder) + "/"
         con.execute(
             """INSERT INTO staged.idebank_rows
@@ -111,13 +125,12 @@ def idebank_rows(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Ma
     """Every row of every Idébank extract, typed (Danish numbers parsed, Ja/Nej as booleans, blank
     early effects as 0), with the budget year of its folder and its file and row."""
     years = lake.lake.years(IDEBANK)
+    corrections = lake.corrections()
     with lake.working_db() as con:
-        files = stage_idebank_rows(con, lake.lake, years)
+        files = stage_idebank_rows(con, lake.lake, years, corrections)
+        ingest = lake.record_ingest(con, context.run.run_id, IDEBANK_ASSET, files, corrections)
         metadata = table_metadata(con, "staged.idebank_rows")
-    metadata["source_files"] = dg.MetadataValue.json(
-        {str(y): [lake.lake.relative(f) for f in fs] for y, fs in files.items()}
-    )
-    return dg.MaterializeResult(metadata=metadata)
+    return dg.MaterializeResult(metadata={**metadata, **ingest})
 
 
 @dg.asset(

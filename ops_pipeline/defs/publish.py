@@ -11,18 +11,18 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from ops_pipeline import sql
+from ops_pipeline import audit
+from ops_pipeline.defs.quality.checks import build_data_docs
 from ops_pipeline.defs.resources import OWNER, LakeResource
 from ops_pipeline.lake import Lake
 from ops_pipeline.readers.text import sql_identifier, sql_string
 
-PUBLISHED_SCHEMAS = ("marts",)
 TEMPORARY_PREFIX = ".warehouse-"
 
 
-def publish_warehouse(lake: Lake, run_id: str) -> dict[str, int]:
-    """Copy the published schemas of the working database into a new warehouse file and rename it
-    over ``warehouse.duckdb``. Returns the row count of each published table."""
+def publish_warehouse(lake: Lake, run_id: str, marts: list[str]) -> dict[str, int]:
+    """Copy ``marts`` and this run's audit rows into a new warehouse file and rename it over
+    ``warehouse.duckdb``. Returns the row count of each published table."""
     target = lake.warehouse
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f"{TEMPORARY_PREFIX}{run_id}.duckdb.tmp")
@@ -32,23 +32,38 @@ def publish_warehouse(lake: Lake, run_id: str) -> dict[str, int]:
         con = duckdb.connect(str(temporary))
         try:
             con.execute(f"ATTACH {sql_string(lake.working_db)} AS working (READ_ONLY)")
-            for schema in PUBLISHED_SCHEMAS:
-                con.execute(f"CREATE SCHEMA {schema}")
-                tables = con.execute(
+            built = {
+                name
+                for (name,) in con.execute(
                     "SELECT table_name FROM information_schema.tables "
-                    "WHERE table_catalog = 'working' AND table_schema = ? ORDER BY table_name",
-                    [schema],
+                    "WHERE table_catalog = 'working' AND table_schema = 'marts'"
                 ).fetchall()
-                for (table,) in tables:
-                    name = f"{schema}.{sql_identifier(table)}"
-                    con.execute(f"CREATE TABLE {name} AS SELECT * FROM working.{name}")
-                    counts[f"{schema}.{table}"] = con.execute(
-                        f"SELECT count(*) FROM {name}"
-                    ).fetchall()[0][0]
-            missing = [m for m in sql.mart_names() if f"marts.{m}" not in counts]
+            }
+            missing = sorted(set(marts) - built)
             if missing:
                 raise RuntimeError(f"cannot publish: marts not built: {', '.join(missing)}")
+            con.execute("CREATE SCHEMA marts")
+            for mart in sorted(marts):
+                name = f"marts.{sql_identifier(mart)}"
+                con.execute(f"CREATE TABLE {name} AS SELECT * FROM working.{name}")
+                counts[f"marts.{mart}"] = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][
+                    0
+                ]
             con.execute("DETACH working")
+            # Data quality of this run for BI: no raw rejected rows (they may hold personal data).
+            audit.connect(lake.audit_db).close()
+            con.execute(f"ATTACH {sql_string(lake.audit_db)} AS audit_log (READ_ONLY)")
+            con.execute("CREATE SCHEMA audit")
+            for table, columns in audit.PUBLISHED_COLUMNS.items():
+                con.execute(
+                    f"CREATE TABLE audit.{table} AS SELECT {columns} FROM audit_log.{table} "
+                    "WHERE run_id = ?",
+                    [run_id],
+                )
+                counts[f"audit.{table}"] = con.execute(
+                    f"SELECT count(*) FROM audit.{table}"
+                ).fetchall()[0][0]
+            con.execute("DETACH audit_log")
             con.execute("CHECKPOINT")
         finally:
             con.close()
@@ -78,22 +93,35 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-@dg.asset(
-    key=["published", "warehouse"],
-    deps=[dg.AssetKey(["marts", name]) for name in sql.mart_names()],
-    group_name="published",
-    kinds={"duckdb"},
-    owners=[OWNER],
-)
-def warehouse(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-    """The published warehouse BI tools read: ``<lake>/warehouse.duckdb`` with schema ``marts``.
-    Replaced atomically, and only when every upstream asset and check of the run succeeded."""
+def build_warehouse_asset(mart_keys: list[dg.AssetKey]) -> dg.AssetsDefinition:
+    """The publish step over the given marts (every mart the definitions register)."""
+    marts = [key.path[-1] for key in mart_keys]
+
+    @dg.asset(
+        key=["published", "warehouse"],
+        deps=mart_keys,
+        group_name="published",
+        kinds={"duckdb"},
+        owners=[OWNER],
+    )
+    def warehouse(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+        """The published warehouse BI tools read: ``<lake>/warehouse.duckdb`` with schema
+        ``marts`` and this run's data-quality record in schema ``audit``. Replaced atomically,
+        and only when every upstream asset and check of the run succeeded."""
+        return _publish(context, lake, marts)
+
+    return warehouse
+
+
+def _publish(context: dg.AssetExecutionContext, lake: LakeResource, marts: list[str]):
     for stale in stale_temporaries(lake.lake):
         stale.unlink(missing_ok=True)
-    counts = publish_warehouse(lake.lake, context.run.run_id)
+    counts = publish_warehouse(lake.lake, context.run.run_id, marts)
+    docs = build_data_docs(lake.lake.docs)
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(lake.lake.warehouse)),
+            "data_docs": dg.MetadataValue.path(str(docs or lake.lake.docs)),
             "tables": dg.MetadataValue.json(counts),
             "dagster/row_count": dg.MetadataValue.int(sum(counts.values())),
         }

@@ -8,12 +8,14 @@ import duckdb
 from ops_pipeline import sql
 from ops_pipeline.defs.resources import OWNER, LakeResource, table_metadata
 from ops_pipeline.lake import POPULATION, Lake
+from ops_pipeline.readers.corrections import CorrectionSet
 from ops_pipeline.readers.errors import LandingError
 from ops_pipeline.readers.folk1a import read_folk1a
 from ops_pipeline.readers.text import sql_string
 
 MUNICIPALITIES_CSV = Path(__file__).parents[1] / "reference" / "municipalities.csv"
 LANDING_POPULATION = dg.AssetKey(["landing", "population"])
+POPULATION_ASSET = "staged/population"
 # Areas of FOLK1A that are not municipalities and map to no code.
 NATIONAL_AREA = "Hele landet"
 NON_MUNICIPAL_AREA = "Christiansø"
@@ -31,12 +33,18 @@ def load_municipalities(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def stage_population(con: duckdb.DuckDBPyConnection, lake: Lake) -> list[Path]:
-    """staged.population from every FOLK1A file in ``landing/population/``."""
+def stage_population(
+    con: duckdb.DuckDBPyConnection, lake: Lake, corrections: CorrectionSet | None = None
+) -> dict[Path, int]:
+    """staged.population from every FOLK1A file in ``landing/population/``; return the files
+    read with their rows."""
     files = lake.population_files()
     if not files:
         raise LandingError(lake.relative(lake.source_folder(POPULATION)), "no FOLK1A file")
-    read_folk1a(con, files, lake.scratch)
+    read_folk1a(con, files, lake.scratch, corrections)
+    rows = dict(
+        con.execute("SELECT source_file, count(*) FROM folk1a_rows GROUP BY ALL").fetchall()
+    )
     con.execute(
         f"UPDATE folk1a_rows SET source_file = "
         f"{sql_string(lake.relative(lake.source_folder(POPULATION)) + '/')} || source_file"
@@ -75,7 +83,7 @@ def stage_population(con: duckdb.DuckDBPyConnection, lake: Lake) -> list[Path]:
             column="INDHOLD",
         )
     con.execute(f"CREATE OR REPLACE TABLE staged.population AS {sql.query('staged/population')}")
-    return files
+    return {path: rows.get(path.name, 0) for path in files}
 
 
 @dg.asset(
@@ -114,8 +122,9 @@ def population(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mate
     """Population per area and quarter from FOLK1A, with each area's kind (country, region,
     municipality, Christiansø) and municipality code. Per-inhabitant figures of budget year Y
     use quarter YK1 (1 January)."""
+    corrections = lake.corrections()
     with lake.working_db() as con:
-        files = stage_population(con, lake.lake)
+        files = stage_population(con, lake.lake, corrections)
+        ingest = lake.record_ingest(con, context.run.run_id, POPULATION_ASSET, files, corrections)
         metadata = table_metadata(con, "staged.population")
-    metadata["source_files"] = dg.MetadataValue.json([lake.lake.relative(f) for f in files])
-    return dg.MaterializeResult(metadata=metadata)
+    return dg.MaterializeResult(metadata={**metadata, **ingest})

@@ -1,17 +1,22 @@
 """The municipal-CEO survey (SurveyXact exports): staged respondents, answers, variables and
 labels → marts.survey_response and marts.survey_potential."""
 
+from pathlib import Path
+
 import dagster as dg
 import duckdb
 
 from ops_pipeline.defs.marts import sql_mart
 from ops_pipeline.defs.resources import OWNER, LakeResource, table_metadata
 from ops_pipeline.lake import SURVEY, Lake
+from ops_pipeline.readers.corrections import CorrectionSet
 from ops_pipeline.readers.errors import LandingError
 from ops_pipeline.readers.surveyxact import SurveyExport, read_surveyxact
 from ops_pipeline.readers.text import sql_identifier, sql_string
 
 LANDING_SURVEY = dg.AssetKey(["landing", "survey"])
+# The staged asset that reads the exports: rejected rows and audit rows are filed under it.
+SURVEY_ASSET = "staged/survey_respondents"
 STATUS_QUESTION = "statoverall"
 STATUS_CODES = {1, 2, 3, 4, 5}  # new, distributed, some answers, completed, dropped out
 KEY_COLUMNS = ("respondentid", "respnokk")
@@ -30,8 +35,14 @@ STAGED_TABLES = {
 }
 
 
-def stage_survey(con: duckdb.DuckDBPyConnection, lake: Lake, years: list[int]) -> dict:
-    """Replace the staged survey tables' rows of ``years`` from the landing zone.
+def stage_survey(
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    years: list[int],
+    corrections: CorrectionSet | None = None,
+) -> dict[Path, int]:
+    """Replace the staged survey tables' rows of ``years`` from the landing zone; return the
+    files read with their rows.
 
     Rows of years no longer in the landing zone are dropped too, so the marts have a row for
     each survey year folder and no other.
@@ -44,13 +55,19 @@ def stage_survey(con: duckdb.DuckDBPyConnection, lake: Lake, years: list[int]) -
             "OR survey_year NOT IN (SELECT unnest(?))",
             [years, landing_years],
         )
-    exports = {}
+    files: dict[Path, int] = {}
     for year in years:
         folder = lake.source_folder(SURVEY) / str(year)
-        export = read_surveyxact(con, folder, lake.scratch)
+        export = read_surveyxact(con, folder, lake.scratch, corrections)
+        counts = [
+            con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+            for table in ("sx_dataset", "sx_labels", "sx_structure")
+        ]
+        files.update(
+            zip(export.files, counts if export.form != "xlsx" else counts[:1], strict=True)
+        )
         _stage_export(con, lake, year, export)
-        exports[year] = export
-    return exports
+    return files
 
 
 def _stage_export(con: duckdb.DuckDBPyConnection, lake: Lake, year: int, export: SurveyExport):
@@ -273,14 +290,14 @@ landing_survey = dg.AssetSpec(
 def staged_survey(context: dg.AssetExecutionContext, lake: LakeResource):
     """Read the SurveyXact export of every survey year into the staged survey tables."""
     years = lake.lake.years(SURVEY)
+    corrections = lake.corrections()
     with lake.working_db() as con:
-        exports = stage_survey(con, lake.lake, years)
+        files = stage_survey(con, lake.lake, years, corrections)
+        ingest = lake.record_ingest(con, context.run.run_id, SURVEY_ASSET, files, corrections)
         for spec in context.selected_asset_keys:
-            table = "staged." + spec.path[-1]
-            metadata = table_metadata(con, table)
-            metadata["source_files"] = dg.MetadataValue.json(
-                {str(y): [lake.lake.relative(f) for f in e.files] for y, e in exports.items()}
-            )
+            metadata = table_metadata(con, "staged." + spec.path[-1])
+            if spec.path[-1] == "survey_respondents":
+                metadata.update(ingest)
             yield dg.MaterializeResult(asset_key=spec, metadata=metadata)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ops_pipeline.readers.corrections import CorrectionSet
 from ops_pipeline.readers.errors import LandingError
 from ops_pipeline.readers.text import fail_on_first, for_duckdb, load_csv, sql_string
 
@@ -15,8 +16,10 @@ HEADER = ["OMRÅDE", "TID", "INDHOLD"]
 QUARTER = r"^\d{4}K[1-4]$"
 
 
-def read_folk1a(con, files: list[Path], scratch: Path) -> None:
-    """Load FOLK1A CSV exports into TEMP table ``folk1a_rows``."""
+def read_folk1a(
+    con, files: list[Path], scratch: Path, corrections: CorrectionSet | None = None
+) -> None:
+    """Load FOLK1A CSV exports into TEMP table ``folk1a_rows`` (corrections applied first)."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE folk1a_rows (source_file VARCHAR, source_row BIGINT, "
         "area VARCHAR, quarter VARCHAR, population BIGINT)"
@@ -28,6 +31,8 @@ def read_folk1a(con, files: list[Path], scratch: Path) -> None:
             raise LandingError(
                 path, f"header is {';'.join(columns)!r}, expected {';'.join(HEADER)!r}", row=1
             )
+        if corrections:
+            corrections.apply(con, "folk1a_raw", path, columns)
         fail_on_first(
             con,
             "folk1a_raw",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ops_pipeline.readers.corrections import CorrectionSet
 from ops_pipeline.readers.errors import LandingError
 from ops_pipeline.readers.text import (
     fail_on_first,
@@ -54,8 +55,13 @@ def extract_files(folder: Path) -> list[Path]:
     )
 
 
-def read_idebank(con, folder: Path, budget_year: int, scratch: Path) -> list[Path]:
-    """Load every extract in ``folder`` into TEMP table ``ib_rows``; return the files read."""
+def read_idebank(
+    con, folder: Path, budget_year: int, scratch: Path, corrections: CorrectionSet | None = None
+) -> list[Path]:
+    """Load every extract in ``folder`` into TEMP table ``ib_rows``; return the files read.
+
+    ``corrections`` are applied to each file's raw cells before they are checked and typed.
+    """
     files = extract_files(folder)
     if not files:
         raise LandingError(folder, "no Idébank extract (.xlsx or .csv) in the year folder")
@@ -68,6 +74,8 @@ def read_idebank(con, folder: Path, budget_year: int, scratch: Path) -> list[Pat
         else:
             columns = _load_xlsx(con, path)
             danish = False
+        if corrections:
+            corrections.apply(con, "ib_raw", path, columns)
         select = _typed_select(con, path, columns, budget_year, danish)
         con.execute(
             f"CREATE TEMP TABLE ib_rows AS {select}" if i == 0 else f"INSERT INTO ib_rows {select}"

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ops_pipeline.readers.corrections import CorrectionSet
 from ops_pipeline.readers.errors import LandingError
 from ops_pipeline.readers.text import (
     first_line,
@@ -60,8 +61,13 @@ class SurveyExport:
     dataset_columns: list[str]
 
 
-def read_surveyxact(con, folder: Path, scratch: Path) -> SurveyExport:
-    """Load the SurveyXact export in ``folder`` into TEMP tables ``sx_*`` of ``con``."""
+def read_surveyxact(
+    con, folder: Path, scratch: Path, corrections: CorrectionSet | None = None
+) -> SurveyExport:
+    """Load the SurveyXact export in ``folder`` into TEMP tables ``sx_*`` of ``con``.
+
+    ``corrections`` of the dataset are applied to it before anything is checked.
+    """
     xlsx = sorted(p for p in folder.glob("*.xlsx") if not p.name.startswith("~$"))
     csvs = {key: folder / name for key, name in CSV_FILES.items() if (folder / name).exists()}
     if xlsx and csvs:
@@ -69,16 +75,18 @@ def read_surveyxact(con, folder: Path, scratch: Path) -> SurveyExport:
     if len(xlsx) > 1:
         raise LandingError(folder, f"holds {len(xlsx)} xlsx exports: one survey export per year")
     if xlsx:
-        return _read_xlsx(con, folder, xlsx[0])
+        return _read_xlsx(con, folder, xlsx[0], corrections)
     if not csvs:
         raise LandingError(folder, "no SurveyXact export (dataset.csv, labels.csv, structure.csv)")
     missing = [name for key, name in CSV_FILES.items() if key not in csvs]
     if missing:
         raise LandingError(folder / missing[0], "missing: a CSV export has all three files")
-    return _read_csv(con, folder, csvs, scratch)
+    return _read_csv(con, folder, csvs, scratch, corrections)
 
 
-def _read_csv(con, folder: Path, files: dict[str, Path], scratch: Path) -> SurveyExport:
+def _read_csv(
+    con, folder: Path, files: dict[str, Path], scratch: Path, corrections: CorrectionSet | None
+) -> SurveyExport:
     allowed = ("utf-8", "utf-16-le", "cp1252")
     texts = {key: for_duckdb(path, scratch, allowed=allowed) for key, path in files.items()}
     header = first_line(texts["structure"])
@@ -107,6 +115,8 @@ def _read_csv(con, folder: Path, files: dict[str, Path], scratch: Path) -> Surve
     dataset_columns = load_csv(
         con, texts["dataset"], files["dataset"], table="sx_raw_dataset", delim=delim, header=True
     )
+    if corrections:
+        corrections.apply(con, "sx_raw_dataset", files["dataset"], dataset_columns)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE sx_dataset AS
             SELECT *, {sql_string(files["dataset"].name)} AS _file FROM sx_raw_dataset"""
@@ -117,7 +127,7 @@ def _read_csv(con, folder: Path, files: dict[str, Path], scratch: Path) -> Surve
     return SurveyExport(folder, [files[k] for k in CSV_FILES], form, dataset_columns)
 
 
-def _read_xlsx(con, folder: Path, path: Path) -> SurveyExport:
+def _read_xlsx(con, folder: Path, path: Path, corrections: CorrectionSet | None) -> SurveyExport:
     import fastexcel  # imported here: only xlsx exports need it
 
     try:
@@ -190,6 +200,8 @@ def _read_xlsx(con, folder: Path, path: Path) -> SurveyExport:
             else f"INSERT INTO sx_dataset {select}"
         )
     con.unregister("sx_arrow")
+    if corrections:
+        corrections.apply(con, "sx_dataset", path, list(columns or []))
     _require_rows(con, path)
     return SurveyExport(folder, [path], "xlsx", list(columns or []))
 

@@ -133,6 +133,9 @@ def sql_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+REJECTS_TABLE = "reader_rejects"
+
+
 def load_csv(
     con,
     text: DuckDBText,
@@ -141,12 +144,13 @@ def load_csv(
     table: str,
     delim: str,
     header: bool,
-    shown_as: str | None = None,
 ) -> list[str]:
     """Load a CSV into a TEMP table of all-VARCHAR columns plus ``_row`` (spreadsheet row number).
 
-    Rows DuckDB cannot parse (too few or too many cells, an unterminated quote) are an error
-    naming the landing file and line. Returns the file's column names.
+    Rows DuckDB cannot parse (too few or too many cells, an unterminated quote) are not loaded:
+    they are appended verbatim, with file, line and reason, to the TEMP table ``reader_rejects``
+    for the staging step to record and the quality gate to judge. A file DuckDB cannot read at all
+    is an error. Returns the file's column names.
     """
     rejects = f"{table}_rejects"
     scans = f"{table}_reject_scans"
@@ -166,20 +170,21 @@ def load_csv(
             """
         )
     except Exception as exc:  # duckdb.Error: a file DuckDB cannot read at all
-        raise LandingError(
-            shown_as or origin, f"cannot be read as CSV: {_first_line(exc)}"
-        ) from exc
-    bad = con.execute(
-        f"SELECT line, column_name, error_type, error_message FROM {rejects} ORDER BY line LIMIT 1"
-    ).fetchall()
-    if bad:
-        line, column, error_type, message = bad[0]
-        raise LandingError(
-            shown_as or origin,
-            f"{error_type.lower()}: {_first_line(message)}",
-            line=int(line),
-            column=column,
-        )
+        raise LandingError(origin, f"cannot be read as CSV: {_first_line(exc)}") from exc
+    con.execute(
+        f"""CREATE TEMP TABLE IF NOT EXISTS {REJECTS_TABLE}
+            (file VARCHAR, line BIGINT, column_name VARCHAR, reason VARCHAR, raw VARCHAR)"""
+    )
+    con.execute(
+        # DuckDB reports a short row once per missing cell: keep one row per line.
+        f"""INSERT INTO {REJECTS_TABLE}
+            SELECT ?, line, arg_min(column_name, column_idx),
+                   arg_min(lower(error_type) || ': ' || error_message, column_idx),
+                   any_value(csv_line)
+            FROM {rejects} GROUP BY line ORDER BY line""",
+        [str(origin)],
+    )
+    con.execute(f"DROP TABLE {rejects}; DROP TABLE {scans}")
     return [name for name in con.table(table).columns if name != "_row"]
 
 

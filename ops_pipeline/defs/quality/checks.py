@@ -1,0 +1,316 @@
+"""The one factory that turns a suite into a blocking Dagster asset check, and the Great
+Expectations 1.x runner behind it.
+
+GX is imported only when a check runs (the import costs seconds), and one ephemeral context is
+built per process and lake, not per expectation. Each batch runs as a GX checkpoint whose action
+updates the lake's HTML Data Docs (``<lake>/docs/``); the check's metadata shows the failed
+expectations inline, a sample of offending rows (file, row, column, value) and the Data Docs page.
+"""
+
+import contextlib
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+
+from ops_pipeline import audit
+from ops_pipeline.defs.quality.suites import MAX_REJECTED_ROWS, SUITES, Batch, Expect, Suite
+from ops_pipeline.defs.resources import LakeResource
+
+DOCS_SITE = "lake"
+SAMPLE_ROWS = 10
+_contexts: dict[str, Any] = {}
+
+
+@dataclass
+class ExpectationOutcome:
+    batch: str
+    expectation: Expect
+    success: bool
+    element_count: int | None
+    unexpected_count: int | None
+    sample: list[dict] = field(default_factory=list)
+    observed: Any = None
+
+    @property
+    def column(self) -> str | None:
+        kwargs = self.expectation.kwargs
+        return (
+            kwargs.get("column")
+            or kwargs.get("column_A")
+            or (",".join(kwargs["column_list"]) if "column_list" in kwargs else None)
+        )
+
+    def describe(self, asset: str) -> str:
+        """One line a data engineer understands: where, which value, what is wrong."""
+        problem = self.expectation.problem
+        if not self.sample:
+            observed = "" if self.observed is None else f" (found {self.observed})"
+            return f"{asset}: {problem}{observed} [{self.expectation.type}]"
+        first = self.sample[0]
+        where = [str(first.get("source_file") or first.get("file") or asset)]
+        if first.get("source_row") is not None:
+            where.append(f"row {first['source_row']}")
+        if first.get("line") is not None:
+            where.append(f"line {first['line']}")
+        column = first.get("variable") or first.get("column_name") or self.expectation.column_label
+        column = column or self.column
+        where.append(f"column {column!r}")
+        value = first.get("answer", first.get("value"))
+        shown = "" if value is None else f"value {value!r} "
+        more = (
+            f" ({self.unexpected_count} rows)"
+            if self.unexpected_count and self.unexpected_count > 1
+            else ""
+        )
+        return f"{', '.join(where)}: {shown}{problem}{more} [{self.expectation.type}]"
+
+
+@dataclass
+class SuiteOutcome:
+    suite: Suite
+    outcomes: list[ExpectationOutcome]
+    docs_pages: list[str]
+
+    @property
+    def success(self) -> bool:
+        return all(o.success for o in self.outcomes)
+
+    @property
+    def failed(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if not o.success]
+
+
+def _context(docs: Path):
+    """One ephemeral GX context per process and Data Docs folder."""
+    key = str(docs)
+    if key not in _contexts:
+        os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        context = gx.get_context(mode="ephemeral")
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        context.add_data_docs_site(
+            site_name=DOCS_SITE,
+            site_config={
+                "class_name": "SiteBuilder",
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(docs),
+                },
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            },
+        )
+        context.data_sources.add_pandas("working_db")
+        _contexts[key] = context
+    return _contexts[key]
+
+
+def _replace(collection, name: str, new):
+    """Add a named GX object, replacing one of an earlier run in this process."""
+    with contextlib.suppress(Exception):  # not there yet: GX raises its own not-found errors
+        collection.delete(name)
+    return collection.add(new)
+
+
+def run_suite(
+    con: duckdb.DuckDBPyConnection,
+    suite: Suite,
+    docs: Path,
+    *,
+    max_rejected_rows: int = 0,
+) -> SuiteOutcome:
+    """Validate every batch of ``suite`` against the working database. Plain function: tests
+    call it directly with a DuckDB connection."""
+    import great_expectations as gx
+
+    context = _context(docs)
+    source = context.data_sources.get("working_db")
+    outcomes: list[ExpectationOutcome] = []
+    pages: list[str] = []
+    identifiers: list = []
+    for batch in suite.batches:
+        name = f"{'.'.join(suite.asset)}.{batch.name}"
+        frame = con.execute(batch.query).df()
+        with contextlib.suppress(Exception):  # first run in this process
+            source.delete_asset(name)
+        definition = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("all")
+        expectations = [_gx_expectation(gx, e, max_rejected_rows) for e in batch.expectations]
+        gx_suite = _replace(context.suites, name, gx.ExpectationSuite(name, expectations))
+        validation = _replace(
+            context.validation_definitions,
+            name,
+            gx.ValidationDefinition(name=name, data=definition, suite=gx_suite),
+        )
+        checkpoint = _replace(
+            context.checkpoints,
+            name,
+            gx.Checkpoint(
+                name=name,
+                validation_definitions=[validation],
+                # Data Docs are rendered in one pass per run (see build_data_docs): rendering
+                # per checkpoint would cost about a second each.
+                actions=[],
+                result_format=_result_format(batch),
+            ),
+        )
+        result = checkpoint.run(batch_parameters={"dataframe": frame})
+        for identifier, run in result.run_results.items():
+            for spec, gx_result in zip(batch.expectations, run.results, strict=True):
+                details = gx_result.result or {}
+                outcomes.append(
+                    ExpectationOutcome(
+                        batch=batch.name,
+                        expectation=spec,
+                        success=bool(gx_result.success),
+                        element_count=details.get("element_count"),
+                        unexpected_count=details.get("unexpected_count"),
+                        sample=[
+                            _plain(row)
+                            for row in (details.get("unexpected_index_list") or [])[:SAMPLE_ROWS]
+                        ],
+                        observed=_plain(details.get("observed_value")),
+                    )
+                )
+            identifiers.append(identifier)
+            pages += [
+                site["site_url"].removeprefix("file://")
+                for site in context.get_docs_sites_urls(
+                    resource_identifier=identifier, site_names=[DOCS_SITE], only_if_exists=False
+                )
+                if site.get("site_url")
+            ]
+    outcome = SuiteOutcome(suite, outcomes, pages)
+    if not outcome.success:
+        # A failed run may not reach the publish step: render its pages now.
+        build_data_docs(docs, identifiers)
+    return outcome
+
+
+def build_data_docs(docs: Path, identifiers: list | None = None) -> Path | None:
+    """Render the Data Docs of this process's validations (or of ``identifiers``) into ``docs``.
+
+    Returns the index page, or None when no check ran in this process.
+    """
+    context = _contexts.get(str(docs))
+    if context is None:
+        return None
+    context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=identifiers)
+    return docs / "index.html"
+
+
+def _gx_expectation(gx, spec: Expect, max_rejected_rows: int):
+    kwargs = {
+        key: (max_rejected_rows if value == MAX_REJECTED_ROWS else value)
+        for key, value in spec.kwargs.items()
+    }
+    cls = getattr(gx.expectations, "".join(part.title() for part in spec.type.split("_")))
+    return cls(**kwargs, meta={"problem": spec.problem})
+
+
+def _result_format(batch: Batch) -> dict:
+    form = {"result_format": "COMPLETE", "partial_unexpected_count": SAMPLE_ROWS}
+    if batch.locate:
+        form["unexpected_index_column_names"] = list(batch.locate)
+    return form
+
+
+def _plain(value):
+    """JSON-friendly values (numpy scalars, NaN) for metadata and the audit."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def check_result(outcome: SuiteOutcome, lake_root: Path) -> dg.AssetCheckResult:
+    """The Dagster check result: pass/fail, failed expectations inline, sample, Data Docs."""
+    asset = "/".join(outcome.suite.asset)
+    failed = outcome.failed
+    metadata: dict[str, Any] = {
+        "expectations": dg.MetadataValue.int(len(outcome.outcomes)),
+        "failed_expectations": dg.MetadataValue.int(len(failed)),
+        "data_docs": dg.MetadataValue.path(
+            outcome.docs_pages[0].removeprefix("file://")
+            if outcome.docs_pages
+            else str(lake_root / "docs" / "index.html")
+        ),
+    }
+    if failed:
+        metadata["problem"] = dg.MetadataValue.text(failed[0].describe(asset))
+        metadata["failures"] = dg.MetadataValue.md(
+            "| batch | expectation | column | unexpected | of | problem |\n"
+            "|---|---|---|---|---|---|\n"
+            + "\n".join(
+                f"| {o.batch} | `{o.expectation.type}` | {o.expectation.column_label or o.column}"
+                f" | {o.unexpected_count if o.unexpected_count is not None else '–'}"
+                f" | {o.element_count if o.element_count is not None else '–'}"
+                f" | {o.expectation.problem} |"
+                for o in failed
+            )
+        )
+        metadata["sample"] = dg.MetadataValue.json(
+            {o.expectation.type + ":" + str(o.column): o.sample for o in failed if o.sample}
+        )
+    return dg.AssetCheckResult(
+        passed=outcome.success, severity=dg.AssetCheckSeverity.ERROR, metadata=metadata
+    )
+
+
+def audit_rows(outcome: SuiteOutcome, run_id: str, partition: str = "") -> list[tuple]:
+    asset = "/".join(outcome.suite.asset)
+    at = audit.now()
+    page = outcome.docs_pages[0] if outcome.docs_pages else None
+    return [
+        (
+            run_id,
+            asset,
+            partition,
+            outcome.suite.check_name,
+            o.expectation.type,
+            o.expectation.column_label or o.column,
+            o.success,
+            o.element_count,
+            o.unexpected_count,
+            json.dumps(o.sample, default=str, ensure_ascii=False) if o.sample else None,
+            page,
+            at,
+        )
+        for o in outcome.outcomes
+    ]
+
+
+def build_check(suite: Suite) -> dg.AssetChecksDefinition:
+    """A blocking check: an ERROR here stops the downstream assets and the publish step."""
+
+    @dg.asset_check(
+        asset=dg.AssetKey(list(suite.asset)),
+        name=suite.check_name,
+        blocking=True,
+        description=suite.description,
+    )
+    def _check(context: dg.AssetCheckExecutionContext, lake: LakeResource) -> dg.AssetCheckResult:
+        with lake.working_db() as con:
+            outcome = run_suite(
+                con, suite, lake.lake.docs, max_rejected_rows=lake.max_rejected_rows
+            )
+        audit.append(
+            lake.lake.audit_db, "validation_results", audit_rows(outcome, context.run.run_id)
+        )
+        return check_result(outcome, lake.lake.root)
+
+    return _check
+
+
+CHECKS = [build_check(suite) for suite in SUITES]
