@@ -11,8 +11,8 @@ repository), so they show in ``dagster dev`` like runs started there.
 from __future__ import annotations
 
 import argparse
-import re
 import os
+import re
 import sys
 import time
 
@@ -35,12 +35,20 @@ def main(argv: list[str] | None = None) -> int:
 
     run = commands.add_parser("run", help="refresh the warehouse from the landing zone")
     run.add_argument("--lake", help="lake folder (default: $OPS_DATA_LAKE or data_lake/)")
+    run.add_argument(
+        "--max-rejected-rows",
+        type=int,
+        default=0,
+        metavar="N",
+        help="let the quality gate pass with up to N unreadable landing rows per source "
+        "(default 0; rejected rows are kept in the audit either way)",
+    )
 
     args = parser.parse_args(argv)
     lake = Lake(lake_path(args.lake))
     if args.command == "sample":
         return _sample(lake, args.seed, args.scale, args.if_empty)
-    return _run(lake)
+    return _run(lake, args.max_rejected_rows)
 
 
 def _sample(lake: Lake, seed: int, scale: int, if_empty: bool) -> int:
@@ -63,7 +71,7 @@ def _sample(lake: Lake, seed: int, scale: int, if_empty: bool) -> int:
     return 0
 
 
-def _run(lake: Lake) -> int:
+def _run(lake: Lake, max_rejected_rows: int = 0) -> int:
     if not lake.landing_files():
         print(
             f"ops-pipeline: no files in {lake.landing}: put exports there, or make a sample lake "
@@ -81,7 +89,7 @@ def _run(lake: Lake) -> int:
     from ops_pipeline.definitions import REFRESH_JOB, build_definitions
 
     started = time.monotonic()
-    job = build_definitions(str(lake.root)).resolve_job_def(REFRESH_JOB)
+    job = build_definitions(str(lake.root), max_rejected_rows).resolve_job_def(REFRESH_JOB)
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
             instance=instance,

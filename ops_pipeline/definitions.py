@@ -49,13 +49,14 @@ refresh_job = dg.define_asset_job(
 )
 
 
-def build_definitions(lake: str | None = None) -> dg.Definitions:
+def build_definitions(lake: str | None = None, max_rejected_rows: int = 0) -> dg.Definitions:
     """Definitions bound to one lake (``--lake``, else ``OPS_DATA_LAKE``, else the default)."""
+    resource = LakeResource(root=str(lake_path(lake)), max_rejected_rows=max_rejected_rows)
     return dg.Definitions(
         assets=ASSETS,
         asset_checks=CHECKS,
         jobs=[refresh_job],
-        resources={"lake": LakeResource(root=str(lake_path(lake)))},
+        resources={"lake": resource},
         executor=dg.in_process_executor,
     )
 

@@ -180,7 +180,7 @@ def load_csv(
         f"""INSERT INTO {REJECTS_TABLE}
             SELECT ?, line, arg_min(column_name, column_idx),
                    arg_min(lower(error_type) || ': ' || error_message, column_idx),
-                   any_value(csv_line)
+                   trim(any_value(csv_line), chr(13) || chr(10))
             FROM {rejects} GROUP BY line ORDER BY line""",
         [str(origin)],
     )

@@ -36,6 +36,7 @@ class ExpectationOutcome:
     unexpected_count: int | None
     sample: list[dict] = field(default_factory=list)
     observed: Any = None
+    page: str | None = None  # the Data Docs page of the batch
 
     @property
     def column(self) -> str | None:
@@ -52,23 +53,45 @@ class ExpectationOutcome:
         if not self.sample:
             observed = "" if self.observed is None else f" (found {self.observed})"
             return f"{asset}: {problem}{observed} [{self.expectation.type}]"
-        first = self.sample[0]
-        where = [str(first.get("source_file") or first.get("file") or asset)]
-        if first.get("source_row") is not None:
-            where.append(f"row {first['source_row']}")
-        if first.get("line") is not None:
-            where.append(f"line {first['line']}")
-        column = first.get("variable") or first.get("column_name") or self.expectation.column_label
-        column = column or self.column
+        first = dict(self.sample[0])
+        where = [str(first.pop("source_file", None) or first.pop("file", None) or asset)]
+        for key, label in (("source_row", "row"), ("line", "line")):
+            if first.get(key) is not None:
+                where.append(f"{label} {first.pop(key)}")
+        column = (
+            first.pop("variable", None)
+            or first.pop("column_name", None)
+            or self.expectation.column_label
+            or self.column
+        )
         where.append(f"column {column!r}")
-        value = first.get("answer", first.get("value"))
+        value = self._offending_value(first)
+        reason = first.pop("reason", None)
         shown = "" if value is None else f"value {value!r} "
+        if reason:
+            problem = f"{reason}; {problem}"
+        # What else locates the row (a quarter, a budget year), for reports on aggregates.
+        context = ", ".join(f"{k} {v}" for k, v in first.items() if v is not None)
         more = (
-            f" ({self.unexpected_count} rows)"
+            f"; {self.unexpected_count} rows in all"
             if self.unexpected_count and self.unexpected_count > 1
             else ""
         )
-        return f"{', '.join(where)}: {shown}{problem}{more} [{self.expectation.type}]"
+        extra = f" ({context}{more})" if context else (f" ({more[2:]})" if more else "")
+        return f"{', '.join(where)}: {shown}{problem}{extra} [{self.expectation.type}]"
+
+    def _offending_value(self, located: dict):
+        """The checked value of the first offending row (removed from ``located``)."""
+        kwargs = self.expectation.kwargs
+        for key in (
+            "answer",
+            kwargs.get("column_B"),
+            kwargs.get("column"),
+            *(kwargs.get("column_list") or [])[::-1],
+        ):
+            if key and key in located:
+                return located.pop(key)
+        return None
 
 
 @dataclass
@@ -141,7 +164,9 @@ def run_suite(
         with contextlib.suppress(Exception):  # first run in this process
             source.delete_asset(name)
         definition = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("all")
-        expectations = [_gx_expectation(gx, e, max_rejected_rows) for e in batch.expectations]
+        expectations = [
+            _gx_expectation(gx, e, n, max_rejected_rows) for n, e in enumerate(batch.expectations)
+        ]
         gx_suite = _replace(context.suites, name, gx.ExpectationSuite(name, expectations))
         validation = _replace(
             context.validation_definitions,
@@ -162,8 +187,27 @@ def run_suite(
         )
         result = checkpoint.run(batch_parameters={"dataframe": frame})
         for identifier, run in result.run_results.items():
-            for spec, gx_result in zip(batch.expectations, run.results, strict=True):
+            identifiers.append(identifier)
+            page = next(
+                (
+                    site["site_url"].removeprefix("file://")
+                    for site in context.get_docs_sites_urls(
+                        resource_identifier=identifier,
+                        site_names=[DOCS_SITE],
+                        only_if_exists=False,
+                    )
+                    if site.get("site_url")
+                ),
+                None,
+            )
+            pages += [page] if page else []
+            # GX orders results its own way: match them to the specs by the index in meta.
+            for gx_result in sorted(run.results, key=lambda r: r.expectation_config.meta["n"]):
+                spec = batch.expectations[gx_result.expectation_config.meta["n"]]
                 details = gx_result.result or {}
+                sample = (details.get("unexpected_index_list") or [])[:SAMPLE_ROWS]
+                if not gx_result.success and not sample and batch.rows_are_findings:
+                    sample = frame[list(batch.locate)].head(SAMPLE_ROWS).to_dict("records")
                 outcomes.append(
                     ExpectationOutcome(
                         batch=batch.name,
@@ -171,21 +215,11 @@ def run_suite(
                         success=bool(gx_result.success),
                         element_count=details.get("element_count"),
                         unexpected_count=details.get("unexpected_count"),
-                        sample=[
-                            _plain(row)
-                            for row in (details.get("unexpected_index_list") or [])[:SAMPLE_ROWS]
-                        ],
+                        sample=[_plain(row) for row in sample],
                         observed=_plain(details.get("observed_value")),
+                        page=page,
                     )
                 )
-            identifiers.append(identifier)
-            pages += [
-                site["site_url"].removeprefix("file://")
-                for site in context.get_docs_sites_urls(
-                    resource_identifier=identifier, site_names=[DOCS_SITE], only_if_exists=False
-                )
-                if site.get("site_url")
-            ]
     outcome = SuiteOutcome(suite, outcomes, pages)
     if not outcome.success:
         # A failed run may not reach the publish step: render its pages now.
@@ -205,13 +239,13 @@ def build_data_docs(docs: Path, identifiers: list | None = None) -> Path | None:
     return docs / "index.html"
 
 
-def _gx_expectation(gx, spec: Expect, max_rejected_rows: int):
+def _gx_expectation(gx, spec: Expect, n: int, max_rejected_rows: int):
     kwargs = {
         key: (max_rejected_rows if value == MAX_REJECTED_ROWS else value)
         for key, value in spec.kwargs.items()
     }
     cls = getattr(gx.expectations, "".join(part.title() for part in spec.type.split("_")))
-    return cls(**kwargs, meta={"problem": spec.problem})
+    return cls(**kwargs, meta={"problem": spec.problem, "n": n})
 
 
 def _result_format(batch: Batch) -> dict:
@@ -242,9 +276,8 @@ def check_result(outcome: SuiteOutcome, lake_root: Path) -> dg.AssetCheckResult:
         "expectations": dg.MetadataValue.int(len(outcome.outcomes)),
         "failed_expectations": dg.MetadataValue.int(len(failed)),
         "data_docs": dg.MetadataValue.path(
-            outcome.docs_pages[0].removeprefix("file://")
-            if outcome.docs_pages
-            else str(lake_root / "docs" / "index.html")
+            (failed[0].page if failed else None)
+            or (outcome.docs_pages[0] if outcome.docs_pages else str(lake_root / "docs"))
         ),
     }
     if failed:
@@ -271,7 +304,6 @@ def check_result(outcome: SuiteOutcome, lake_root: Path) -> dg.AssetCheckResult:
 def audit_rows(outcome: SuiteOutcome, run_id: str, partition: str = "") -> list[tuple]:
     asset = "/".join(outcome.suite.asset)
     at = audit.now()
-    page = outcome.docs_pages[0] if outcome.docs_pages else None
     return [
         (
             run_id,
@@ -284,7 +316,7 @@ def audit_rows(outcome: SuiteOutcome, run_id: str, partition: str = "") -> list[
             o.element_count,
             o.unexpected_count,
             json.dumps(o.sample, default=str, ensure_ascii=False) if o.sample else None,
-            page,
+            o.page,
             at,
         )
         for o in outcome.outcomes
