@@ -36,6 +36,13 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("run", help="refresh the warehouse from the landing zone")
     run.add_argument("--lake", help="lake folder (default: $OPS_DATA_LAKE or data_lake/)")
     run.add_argument(
+        "--year",
+        action="append",
+        metavar="YEAR",
+        help="refresh only this year's partition (repeatable; default: every year found); "
+        "other years' rows stay as they are",
+    )
+    run.add_argument(
         "--max-rejected-rows",
         type=int,
         default=0,
@@ -48,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     lake = Lake(lake_path(args.lake))
     if args.command == "sample":
         return _sample(lake, args.seed, args.scale, args.if_empty)
-    return _run(lake, args.max_rejected_rows)
+    return _run(lake, args.max_rejected_rows, args.year)
 
 
 def _sample(lake: Lake, seed: int, scale: int, if_empty: bool) -> int:
@@ -71,7 +78,7 @@ def _sample(lake: Lake, seed: int, scale: int, if_empty: bool) -> int:
     return 0
 
 
-def _run(lake: Lake, max_rejected_rows: int = 0) -> int:
+def _run(lake: Lake, max_rejected_rows: int = 0, years: list[str] | None = None) -> int:
     if not lake.landing_files():
         print(
             f"ops-pipeline: no files in {lake.landing}: put exports there, or make a sample lake "
@@ -86,18 +93,21 @@ def _run(lake: Lake, max_rejected_rows: int = 0) -> int:
 
     import dagster as dg
 
-    from ops_pipeline.definitions import REFRESH_JOB, build_definitions
+    from ops_pipeline.refresh import refresh
 
     started = time.monotonic()
-    job = build_definitions(str(lake.root), max_rejected_rows).resolve_job_def(REFRESH_JOB)
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            # Failures are reported below in one line; the full log is in the instance.
-            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
-            tags={"ops_pipeline/lake": str(lake.root), "ops_pipeline/started_by": "cli"},
-        )
+        try:
+            result = refresh(
+                lake,
+                instance,
+                years=years,
+                max_rejected_rows=max_rejected_rows,
+                tags={"ops_pipeline/lake": str(lake.root), "ops_pipeline/started_by": "cli"},
+            )
+        except ValueError as exc:
+            print(f"ops-pipeline: {exc}", file=sys.stderr)
+            return 2
     if not result.success:
         print(f"ops-pipeline: {failure_message(result)}", file=sys.stderr)
         print(

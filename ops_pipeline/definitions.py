@@ -6,10 +6,13 @@ and the command line alike.
 
 import dagster as dg
 
+from ops_pipeline import audit
 from ops_pipeline.defs import idebank, publish, reference, survey
+from ops_pipeline.defs.automation import build_automation
 from ops_pipeline.defs.quality.checks import CHECKS
 from ops_pipeline.defs.resources import LakeResource
 from ops_pipeline.lake import lake_path
+from ops_pipeline.schemas import column_schema
 
 REFRESH_JOB = "annual_refresh"
 
@@ -37,7 +40,16 @@ MART_KEYS = [
     for key in assets.keys
     if key.path[0] == "marts"
 ]
-ASSETS.append(publish.build_warehouse_asset(MART_KEYS))
+# The published file's "columns" for the UI: the tables BI tools find in it.
+PUBLISHED_TABLES = [(f"marts.{key.path[-1]}", "table") for key in MART_KEYS] + [
+    (f"audit.{table}", "table (this run's data quality)") for table in audit.PUBLISHED_COLUMNS
+]
+ASSETS += dg.map_asset_specs(
+    lambda spec: spec.merge_attributes(
+        metadata={"dagster/column_schema": column_schema(PUBLISHED_TABLES)}
+    ),
+    [publish.build_warehouse_asset(MART_KEYS)],
+)
 
 # Every step of a refresh is small DuckDB work on one file: one process, steps in order. The
 # multiprocess executor would start a process per step (seconds each) and several writers.
@@ -49,13 +61,19 @@ refresh_job = dg.define_asset_job(
 )
 
 
+SCHEDULE, SENSOR = build_automation(refresh_job)
+
+
 def build_definitions(lake: str | None = None, max_rejected_rows: int = 0) -> dg.Definitions:
     """Definitions bound to one lake (``--lake``, else ``OPS_DATA_LAKE``, else the default)."""
     resource = LakeResource(root=str(lake_path(lake)), max_rejected_rows=max_rejected_rows)
     return dg.Definitions(
-        assets=ASSETS,
+        # Code references: the UI links each asset to the file and line that defines it.
+        assets=dg.with_source_code_references(ASSETS),
         asset_checks=CHECKS,
         jobs=[refresh_job],
+        schedules=[SCHEDULE],
+        sensors=[SENSOR],
         resources={"lake": resource},
         executor=dg.in_process_executor,
     )

@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import dagster as dg
 import pytest
 
 REPO = Path(__file__).parents[1]
@@ -21,20 +20,6 @@ def dagster_home(tmp_path_factory) -> Path:
     home = tmp_path_factory.mktemp("dagster_home")
     shutil.copy(REPO / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
     return home
-
-
-@pytest.fixture
-def run_assets(dagster_home):
-    """Materialise every asset on a lake in-process, as the refresh job does."""
-
-    def run(lake: Path, *, raise_on_error: bool = True):
-        from ops_pipeline.definitions import REFRESH_JOB, build_definitions
-
-        with dg.instance_for_test(temp_dir=str(dagster_home)) as instance:
-            job = build_definitions(str(lake)).resolve_job_def(REFRESH_JOB)
-            return job.execute_in_process(instance=instance, raise_on_error=raise_on_error)
-
-    return run
 
 
 @pytest.fixture

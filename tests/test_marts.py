@@ -17,16 +17,12 @@ POPULATION_98 = 1_120_000
 def warehouse(tmp_path_factory, dagster_home):
     import dagster as dg
 
-    from ops_pipeline.definitions import REFRESH_JOB, build_definitions
+    from ops_pipeline.lake import Lake
+    from ops_pipeline.refresh import refresh
 
     lake = small_lake(tmp_path_factory.mktemp("small_lake"))
     with dg.instance_for_test(temp_dir=str(dagster_home)) as instance:
-        result = (
-            build_definitions(str(lake))
-            .resolve_job_def(REFRESH_JOB)
-            .execute_in_process(instance=instance)
-        )
-    assert result.success
+        assert refresh(Lake(lake), instance).success
     con = duckdb.connect(str(lake / "warehouse.duckdb"), read_only=True)
     yield con
     con.close()

@@ -7,14 +7,20 @@ import duckdb
 
 from ops_pipeline import sql
 from ops_pipeline.defs.marts import sql_mart
+from ops_pipeline.defs.partitions import SINGLE_RUN, YEARS, partition_years
 from ops_pipeline.defs.resources import OWNER, LakeResource, table_metadata
 from ops_pipeline.lake import IDEBANK, Lake
 from ops_pipeline.readers.corrections import CorrectionSet
 from ops_pipeline.readers.errors import LandingError
 from ops_pipeline.readers.idebank import read_idebank
+from ops_pipeline.schemas import LANDING_SCHEMAS, column_schema, ddl, schema_metadata
 
 LANDING_IDEBANK = dg.AssetKey(["landing", "idebank"])
 IDEBANK_ASSET = "staged/idebank_rows"
+PROPOSALS = "staged/proposals"
+POPULATION = "staged/population"
+MUNICIPALITIES = "reference/municipalities"
+SAVINGS = "marts/municipal_savings"
 # Every column of a proposal's rows but Fagområde: rows of one ID must agree on these.
 PROPOSAL_COLUMNS = (
     "municipality_code",
@@ -30,11 +36,6 @@ PROPOSAL_COLUMNS = (
     "relevant",
     "service_reduction",
 )
-IDEBANK_ROWS_DDL = """(budget_year INTEGER, source_file VARCHAR, source_row BIGINT, id VARCHAR,
-    municipality_code INTEGER, municipality_name VARCHAR, stated_budget_year INTEGER,
-    title VARCHAR, description VARCHAR, policy_area VARCHAR, measure_type VARCHAR,
-    effect_year_1 DOUBLE, effect_year_2 DOUBLE, effect_year_3 DOUBLE, effect_year_4 DOUBLE,
-    relevant BOOLEAN, service_reduction BOOLEAN)"""
 
 
 def stage_idebank_rows(
@@ -45,14 +46,15 @@ def stage_idebank_rows(
 ) -> dict[Path, int]:
     """Replace staged.idebank_rows of ``years`` (and drop years no longer in the landing zone);
     return the files read with their rows."""
-    con.execute(f"CREATE TABLE IF NOT EXISTS staged.idebank_rows {IDEBANK_ROWS_DDL}")
+    con.execute(f"CREATE TABLE IF NOT EXISTS staged.idebank_rows {ddl('staged.idebank_rows')}")
     con.execute(
         "DELETE FROM staged.idebank_rows WHERE budget_year IN (SELECT unnest(?)) "
         "OR budget_year NOT IN (SELECT unnest(?))",
         [years, lake.years(IDEBANK)],
     )
     files: dict[Path, int] = {}
-    for year in years:
+    # A year partition with only a survey has no extract to stage.
+    for year in sorted(set(years) & set(lake.years(IDEBANK))):
         folder = lake.source_folder(IDEBANK) / str(year)
         paths = read_idebank(con, folder, year, lake.scratch, corrections)
         rows = dict(
@@ -106,6 +108,7 @@ def stage_proposals(con: duckdb.DuckDBPyConnection) -> None:
 
 landing_idebank = dg.AssetSpec(
     LANDING_IDEBANK,
+    metadata={"dagster/column_schema": column_schema(LANDING_SCHEMAS["idebank"])},
     description="KL's Idébank extracts in landing/idebank/<budget_year>/ (xlsx sheet 'Idébank' "
     "or ';'-separated CSV with Danish numbers): one row per proposal and fagområde.",
     group_name="landing",
@@ -120,11 +123,14 @@ landing_idebank = dg.AssetSpec(
     group_name="staged",
     kinds={"duckdb"},
     owners=[OWNER],
+    metadata=schema_metadata("staged.idebank_rows"),
+    partitions_def=YEARS,
+    backfill_policy=SINGLE_RUN,
 )
 def idebank_rows(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     """Every row of every Idébank extract, typed (Danish numbers parsed, Ja/Nej as booleans, blank
     early effects as 0), with the budget year of its folder and its file and row."""
-    years = lake.lake.years(IDEBANK)
+    years = partition_years(context, lake.lake)
     corrections = lake.corrections()
     with lake.working_db() as con:
         files = stage_idebank_rows(con, lake.lake, years, corrections)
@@ -139,6 +145,9 @@ def idebank_rows(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Ma
     group_name="staged",
     kinds={"duckdb"},
     owners=[OWNER],
+    metadata=schema_metadata("staged.proposals"),
+    partitions_def=YEARS,
+    backfill_policy=SINGLE_RUN,
 )
 def proposals_staged(context: dg.AssetExecutionContext, lake: LakeResource):
     """One row per distinct proposal (an ID listed under several fagområder counts once), with
@@ -186,28 +195,76 @@ municipal_savings = sql_mart(
     description="All 98 municipalities per budget year: distinct qualifying proposals, their "
     "yearly savings at full phase-in, savings per inhabitant (FOLK1A on 1 January) and the rank.",
     prepare=require_population,
+    year_column="budget_year",
+    column_lineage={
+        "budget_year": [(PROPOSALS, "budget_year")],
+        "municipality_code": [(MUNICIPALITIES, "municipality_code")],
+        "municipality": [(MUNICIPALITIES, "municipality")],
+        "region": [(MUNICIPALITIES, "region")],
+        "population": [(POPULATION, "population")],
+        "proposals": [(PROPOSALS, "id"), (PROPOSALS, "qualifying")],
+        "savings_dkk": [(PROPOSALS, "saving_dkk"), (PROPOSALS, "qualifying")],
+        "savings_per_inhabitant": [(PROPOSALS, "saving_dkk"), (POPULATION, "population")],
+        "rank": [(PROPOSALS, "saving_dkk"), (POPULATION, "population")],
+    },
 )
 savings_potential = sql_mart(
     "savings_potential",
     deps=[municipal_savings],
     description="What would be freed each year if every municipality matched the benchmark (the "
     "mean savings per inhabitant of the top_n): method gap (headline) or level, top_n 5/10/15/20.",
+    year_column="budget_year",
+    column_lineage={
+        "budget_year": [(SAVINGS, "budget_year")],
+        "benchmark_per_inhabitant": [(SAVINGS, "savings_per_inhabitant")],
+        "potential_dkk": [(SAVINGS, "savings_per_inhabitant"), (SAVINGS, "population")],
+    },
 )
 savings_by_measure = sql_mart(
     "savings_by_measure",
     deps=[proposals_staged],
     description="Qualifying proposals and savings per measure type (Tiltagstype) and their share "
     "of the year's qualifying savings.",
+    year_column="budget_year",
+    column_lineage={
+        "budget_year": [(PROPOSALS, "budget_year")],
+        "measure_type": [(PROPOSALS, "measure_type")],
+        "proposals": [(PROPOSALS, "id"), (PROPOSALS, "qualifying")],
+        "savings_dkk": [(PROPOSALS, "saving_dkk"), (PROPOSALS, "qualifying")],
+        "share_of_savings": [(PROPOSALS, "saving_dkk"), (PROPOSALS, "qualifying")],
+    },
 )
 idebank_overview = sql_mart(
     "idebank_overview",
     deps=[proposals_staged],
     description="Per budget year: distinct proposals, qualifying proposals, municipalities with "
     "qualifying proposals and total qualifying savings.",
+    year_column="budget_year",
+    column_lineage={
+        "budget_year": [(PROPOSALS, "budget_year")],
+        "proposals": [(PROPOSALS, "id")],
+        "qualifying_proposals": [(PROPOSALS, "id"), (PROPOSALS, "qualifying")],
+        "municipalities_with_proposals": [(PROPOSALS, "municipality_code")],
+        "savings_dkk": [(PROPOSALS, "saving_dkk"), (PROPOSALS, "qualifying")],
+    },
 )
 proposals_mart = sql_mart(
     "proposals",
     deps=[proposals_staged],
     description="One row per distinct proposal for drill-down from a municipality: title, measure "
     "type, fagområder, saving at full phase-in and whether it qualifies.",
+    year_column="budget_year",
+    column_lineage={
+        column: [(PROPOSALS, column)]
+        for column in (
+            "budget_year",
+            "id",
+            "municipality_code",
+            "title",
+            "measure_type",
+            "policy_areas",
+            "saving_dkk",
+            "qualifying",
+        )
+    },
 )

@@ -12,6 +12,7 @@ from ops_pipeline.readers.corrections import CorrectionSet
 from ops_pipeline.readers.errors import LandingError
 from ops_pipeline.readers.folk1a import read_folk1a
 from ops_pipeline.readers.text import sql_string
+from ops_pipeline.schemas import LANDING_SCHEMAS, column_schema, schema_metadata
 
 MUNICIPALITIES_CSV = Path(__file__).parents[1] / "reference" / "municipalities.csv"
 LANDING_POPULATION = dg.AssetKey(["landing", "population"])
@@ -92,6 +93,7 @@ def stage_population(
     kinds={"duckdb", "csv"},
     owners=[OWNER],
     code_version="1",
+    metadata=schema_metadata("reference.municipalities"),
 )
 def municipalities(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     """The 98 Danish municipalities with code, name, region and landsdel (Danmarks Statistik's
@@ -103,6 +105,7 @@ def municipalities(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.
 
 landing_population = dg.AssetSpec(
     LANDING_POPULATION,
+    metadata={"dagster/column_schema": column_schema(LANDING_SCHEMAS["population"])},
     description="FOLK1A exports from Statistics Denmark in landing/population/ "
     "(OMRÅDE;TID;INDHOLD, UTF-8 with BOM): persons per area on the first day of each quarter.",
     group_name="landing",
@@ -117,6 +120,7 @@ landing_population = dg.AssetSpec(
     group_name="staged",
     kinds={"duckdb"},
     owners=[OWNER],
+    metadata=schema_metadata("staged.population"),
 )
 def population(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     """Population per area and quarter from FOLK1A, with each area's kind (country, region,

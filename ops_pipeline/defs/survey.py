@@ -7,32 +7,29 @@ import dagster as dg
 import duckdb
 
 from ops_pipeline.defs.marts import sql_mart
+from ops_pipeline.defs.partitions import SINGLE_RUN, YEARS, partition_years
 from ops_pipeline.defs.resources import OWNER, LakeResource, table_metadata
 from ops_pipeline.lake import SURVEY, Lake
 from ops_pipeline.readers.corrections import CorrectionSet
 from ops_pipeline.readers.errors import LandingError
 from ops_pipeline.readers.surveyxact import SurveyExport, read_surveyxact
 from ops_pipeline.readers.text import sql_identifier, sql_string
+from ops_pipeline.schemas import LANDING_SCHEMAS, column_schema, ddl, schema_metadata
 
 LANDING_SURVEY = dg.AssetKey(["landing", "survey"])
 # The staged asset that reads the exports: rejected rows and audit rows are filed under it.
 SURVEY_ASSET = "staged/survey_respondents"
+RESPONDENTS = "staged/survey_respondents"
+ANSWERS = "staged/survey_answers"
+VARIABLES = "staged/survey_variables"
+LABELS = "staged/survey_labels"
 STATUS_QUESTION = "statoverall"
 STATUS_CODES = {1, 2, 3, 4, 5}  # new, distributed, some answers, completed, dropped out
 KEY_COLUMNS = ("respondentid", "respnokk")
 MUNICIPALITY_COLUMN = "kommunekode"
 
-STAGED_TABLES = {
-    "survey_respondents": """(survey_year INTEGER, respondent VARCHAR, municipality_code INTEGER,
-        status INTEGER, source_file VARCHAR, source_row BIGINT)""",
-    "survey_variables": """(survey_year INTEGER, variable VARCHAR, question_name VARCHAR,
-        question_type VARCHAR, sub_type VARCHAR, question VARCHAR, item VARCHAR,
-        source_file VARCHAR, source_row BIGINT)""",
-    "survey_labels": """(survey_year INTEGER, variable VARCHAR, code VARCHAR, label VARCHAR,
-        source_file VARCHAR, source_row BIGINT)""",
-    # Individual answers: working database only, never published.
-    "survey_answers": "(survey_year INTEGER, respondent VARCHAR, variable VARCHAR, answer VARCHAR)",
-}
+# Individual answers (staged.survey_answers) stay in the working database: never published.
+STAGED_TABLES = ("survey_respondents", "survey_variables", "survey_labels", "survey_answers")
 
 
 def stage_survey(
@@ -48,15 +45,16 @@ def stage_survey(
     each survey year folder and no other.
     """
     landing_years = lake.years(SURVEY)
-    for table, columns in STAGED_TABLES.items():
-        con.execute(f"CREATE TABLE IF NOT EXISTS staged.{table} {columns}")
+    for table in STAGED_TABLES:
+        con.execute(f"CREATE TABLE IF NOT EXISTS staged.{table} {ddl('staged.' + table)}")
         con.execute(
             f"DELETE FROM staged.{table} WHERE survey_year IN (SELECT unnest(?)) "
             "OR survey_year NOT IN (SELECT unnest(?))",
             [years, landing_years],
         )
     files: dict[Path, int] = {}
-    for year in years:
+    # A year partition with only an Idébank extract has no survey to stage.
+    for year in sorted(set(years) & set(landing_years)):
         folder = lake.source_folder(SURVEY) / str(year)
         export = read_surveyxact(con, folder, lake.scratch, corrections)
         counts = [
@@ -243,6 +241,7 @@ def _fail_first(
 
 landing_survey = dg.AssetSpec(
     LANDING_SURVEY,
+    metadata={"dagster/column_schema": column_schema(LANDING_SCHEMAS["survey"])},
     description="SurveyXact dataset exports of the municipal-CEO survey in "
     "landing/survey/<survey_year>/: dataset, labels and structure as CSV (three flavours) or xlsx.",
     group_name="landing",
@@ -256,6 +255,7 @@ landing_survey = dg.AssetSpec(
         dg.AssetSpec(
             ["staged", "survey_respondents"],
             deps=[LANDING_SURVEY],
+            metadata=schema_metadata("staged.survey_respondents"),
             kinds={"duckdb"},
             owners=[OWNER],
             description="One row per invited respondent: survey year, respondent (key or row), "
@@ -265,6 +265,7 @@ landing_survey = dg.AssetSpec(
         dg.AssetSpec(
             ["staged", "survey_answers"],
             deps=[LANDING_SURVEY],
+            metadata=schema_metadata("staged.survey_answers"),
             kinds={"duckdb"},
             owners=[OWNER],
             description="Individual non-blank answers in long form (survey year, respondent, "
@@ -273,6 +274,7 @@ landing_survey = dg.AssetSpec(
         dg.AssetSpec(
             ["staged", "survey_variables"],
             deps=[LANDING_SURVEY],
+            metadata=schema_metadata("staged.survey_variables"),
             kinds={"duckdb"},
             owners=[OWNER],
             description="Variables of the structure table: type, question and matrix item.",
@@ -280,16 +282,19 @@ landing_survey = dg.AssetSpec(
         dg.AssetSpec(
             ["staged", "survey_labels"],
             deps=[LANDING_SURVEY],
+            metadata=schema_metadata("staged.survey_labels"),
             kinds={"duckdb"},
             owners=[OWNER],
             description="Answer labels per variable (code → label) from the labels table.",
         ),
     ],
     group_name="staged",
+    partitions_def=YEARS,
+    backfill_policy=SINGLE_RUN,
 )
 def staged_survey(context: dg.AssetExecutionContext, lake: LakeResource):
     """Read the SurveyXact export of every survey year into the staged survey tables."""
-    years = lake.lake.years(SURVEY)
+    years = partition_years(context, lake.lake)
     corrections = lake.corrections()
     with lake.working_db() as con:
         files = stage_survey(con, lake.lake, years, corrections)
@@ -306,6 +311,15 @@ survey_response = sql_mart(
     deps=[["staged", "survey_respondents"]],
     description="Invited, responded (some answers or completed) and completed respondents per "
     "survey year, with response and completion rates.",
+    year_column="survey_year",
+    column_lineage={
+        "survey_year": [(RESPONDENTS, "survey_year")],
+        "invited": [(RESPONDENTS, "respondent")],
+        "responded": [(RESPONDENTS, "status")],
+        "completed": [(RESPONDENTS, "status")],
+        "response_rate": [(RESPONDENTS, "status")],
+        "completion_rate": [(RESPONDENTS, "status")],
+    },
 )
 survey_potential = sql_mart(
     "survey_potential",
@@ -318,4 +332,15 @@ survey_potential = sql_mart(
     description="Per six-point-scale variable: respondents who answered, the positive (I meget "
     "høj / høj / nogen grad) and high (meget høj / høj) counts and shares, and the rank by "
     "share_positive within the year.",
+    year_column="survey_year",
+    column_lineage={
+        "survey_year": [(ANSWERS, "survey_year")],
+        "variable": [(VARIABLES, "variable")],
+        "question": [(VARIABLES, "question")],
+        "item": [(VARIABLES, "item")],
+        **{
+            column: [(ANSWERS, "answer"), (RESPONDENTS, "status"), (LABELS, "label")]
+            for column in ("answered", "positive", "share_positive", "high", "share_high", "rank")
+        },
+    },
 )

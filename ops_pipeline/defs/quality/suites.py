@@ -19,6 +19,8 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ops_pipeline.schemas import SCHEMAS
+
 REFERENCE = Path(__file__).parents[2] / "reference" / "municipalities.csv"
 EFFECT_BOUND = 1_000_000  # 1.000 kr.
 SAVING_BOUND = 1_000_000_000  # kr.
@@ -72,8 +74,9 @@ class Suite:
     batches: tuple[Batch, ...]
 
 
-def schema(table: str, columns: list[tuple[str, str]]) -> Batch:
-    """Every expected column present, in order, with its DuckDB type."""
+def schema(table: str) -> Batch:
+    """Every column of ``schemas.SCHEMAS[table]`` present, in order, with its DuckDB type."""
+    columns = SCHEMAS[table]
     schema_name, name = table.split(".")
     values = ", ".join(f"({i}, '{c}', '{t}')" for i, (c, t) in enumerate(columns, start=1))
     query = f"""
@@ -175,15 +178,7 @@ SUITES: tuple[Suite, ...] = (
         ("reference", "municipalities"),
         "The reference list: 98 municipalities with unique codes, names and regions.",
         (
-            schema(
-                "reference.municipalities",
-                [
-                    ("municipality_code", "INTEGER"),
-                    ("municipality", "VARCHAR"),
-                    ("region", "VARCHAR"),
-                    ("landsdel", "VARCHAR"),
-                ],
-            ),
+            schema("reference.municipalities"),
             Batch(
                 "rows",
                 "SELECT * FROM reference.municipalities",
@@ -204,19 +199,7 @@ SUITES: tuple[Suite, ...] = (
         "FOLK1A: unique area and quarter, plausible numbers, every municipality present, and the "
         "98 municipalities plus Christiansø adding up to Hele landet in each quarter.",
         (
-            schema(
-                "staged.population",
-                [
-                    ("quarter", "VARCHAR"),
-                    ("year", "INTEGER"),
-                    ("area", "VARCHAR"),
-                    ("area_kind", "VARCHAR"),
-                    ("municipality_code", "INTEGER"),
-                    ("population", "BIGINT"),
-                    ("source_file", "VARCHAR"),
-                    ("source_row", "BIGINT"),
-                ],
-            ),
+            schema("staged.population"),
             Batch(
                 "rows",
                 "SELECT * FROM staged.population",
@@ -267,17 +250,7 @@ SUITES: tuple[Suite, ...] = (
         "Respondents: unique per year, exactly one known status each, municipality codes in the "
         "reference list and at most one respondent per municipality (the CEO survey).",
         (
-            schema(
-                "staged.survey_respondents",
-                [
-                    ("survey_year", "INTEGER"),
-                    ("respondent", "VARCHAR"),
-                    ("municipality_code", "INTEGER"),
-                    ("status", "INTEGER"),
-                    ("source_file", "VARCHAR"),
-                    ("source_row", "BIGINT"),
-                ],
-            ),
+            schema("staged.survey_respondents"),
             Batch(
                 "rows",
                 "SELECT * FROM staged.survey_respondents",
@@ -310,15 +283,7 @@ SUITES: tuple[Suite, ...] = (
         "Answers within the labels of their variable (for labelled variables), validated on the "
         "per-value aggregate with the first row of each value.",
         (
-            schema(
-                "staged.survey_answers",
-                [
-                    ("survey_year", "INTEGER"),
-                    ("respondent", "VARCHAR"),
-                    ("variable", "VARCHAR"),
-                    ("answer", "VARCHAR"),
-                ],
-            ),
+            schema("staged.survey_answers"),
             Batch(
                 "values",
                 """
@@ -381,28 +346,7 @@ SUITES: tuple[Suite, ...] = (
         "Idébank rows: budget year equal to the folder's, municipality codes in the reference "
         "list, effects within ±1,000,000 (1.000 kr.).",
         (
-            schema(
-                "staged.idebank_rows",
-                [
-                    ("budget_year", "INTEGER"),
-                    ("source_file", "VARCHAR"),
-                    ("source_row", "BIGINT"),
-                    ("id", "VARCHAR"),
-                    ("municipality_code", "INTEGER"),
-                    ("municipality_name", "VARCHAR"),
-                    ("stated_budget_year", "INTEGER"),
-                    ("title", "VARCHAR"),
-                    ("description", "VARCHAR"),
-                    ("policy_area", "VARCHAR"),
-                    ("measure_type", "VARCHAR"),
-                    ("effect_year_1", "DOUBLE"),
-                    ("effect_year_2", "DOUBLE"),
-                    ("effect_year_3", "DOUBLE"),
-                    ("effect_year_4", "DOUBLE"),
-                    ("relevant", "BOOLEAN"),
-                    ("service_reduction", "BOOLEAN"),
-                ],
-            ),
+            schema("staged.idebank_rows"),
             Batch(
                 "rows",
                 "SELECT * FROM staged.idebank_rows",
@@ -461,17 +405,7 @@ SUITES: tuple[Suite, ...] = (
         ("marts", "survey_response"),
         "One row per survey year; responded ≤ invited; rates are shares in [0, 1].",
         (
-            schema(
-                "marts.survey_response",
-                [
-                    ("survey_year", "INTEGER"),
-                    ("invited", "INTEGER"),
-                    ("responded", "INTEGER"),
-                    ("completed", "INTEGER"),
-                    ("response_rate", "DOUBLE"),
-                    ("completion_rate", "DOUBLE"),
-                ],
-            ),
+            schema("marts.survey_response"),
             Batch(
                 "rows",
                 "SELECT * FROM marts.survey_response",
@@ -496,21 +430,7 @@ SUITES: tuple[Suite, ...] = (
         ("marts", "survey_potential"),
         "One row per year and variable; shares in [0, 1]; ranks from 1.",
         (
-            schema(
-                "marts.survey_potential",
-                [
-                    ("survey_year", "INTEGER"),
-                    ("variable", "VARCHAR"),
-                    ("question", "VARCHAR"),
-                    ("item", "VARCHAR"),
-                    ("answered", "INTEGER"),
-                    ("positive", "INTEGER"),
-                    ("share_positive", "DOUBLE"),
-                    ("high", "INTEGER"),
-                    ("share_high", "DOUBLE"),
-                    ("rank", "INTEGER"),
-                ],
-            ),
+            schema("marts.survey_potential"),
             Batch(
                 "rows",
                 "SELECT * FROM marts.survey_potential",
@@ -530,20 +450,7 @@ SUITES: tuple[Suite, ...] = (
         "Every one of the 98 municipalities in every budget year, with a population and savings "
         "per inhabitant within ±10,000 kr.",
         (
-            schema(
-                "marts.municipal_savings",
-                [
-                    ("budget_year", "INTEGER"),
-                    ("municipality_code", "INTEGER"),
-                    ("municipality", "VARCHAR"),
-                    ("region", "VARCHAR"),
-                    ("population", "INTEGER"),
-                    ("proposals", "INTEGER"),
-                    ("savings_dkk", "DOUBLE"),
-                    ("savings_per_inhabitant", "DOUBLE"),
-                    ("rank", "INTEGER"),
-                ],
-            ),
+            schema("marts.municipal_savings"),
             Batch(
                 "rows",
                 "SELECT * FROM marts.municipal_savings",
@@ -575,16 +482,7 @@ SUITES: tuple[Suite, ...] = (
         ("marts", "savings_potential"),
         "One row per budget year, method and top_n; known methods; potentials not negative.",
         (
-            schema(
-                "marts.savings_potential",
-                [
-                    ("budget_year", "INTEGER"),
-                    ("method", "VARCHAR"),
-                    ("top_n", "INTEGER"),
-                    ("benchmark_per_inhabitant", "DOUBLE"),
-                    ("potential_dkk", "DOUBLE"),
-                ],
-            ),
+            schema("marts.savings_potential"),
             Batch(
                 "rows",
                 "SELECT * FROM marts.savings_potential",
@@ -602,16 +500,7 @@ SUITES: tuple[Suite, ...] = (
         ("marts", "savings_by_measure"),
         "One row per budget year and measure type.",
         (
-            schema(
-                "marts.savings_by_measure",
-                [
-                    ("budget_year", "INTEGER"),
-                    ("measure_type", "VARCHAR"),
-                    ("proposals", "INTEGER"),
-                    ("savings_dkk", "DOUBLE"),
-                    ("share_of_savings", "DOUBLE"),
-                ],
-            ),
+            schema("marts.savings_by_measure"),
             Batch(
                 "rows",
                 "SELECT * FROM marts.savings_by_measure",
@@ -628,16 +517,7 @@ SUITES: tuple[Suite, ...] = (
         ("marts", "idebank_overview"),
         "One row per budget year; qualifying proposals never more than proposals.",
         (
-            schema(
-                "marts.idebank_overview",
-                [
-                    ("budget_year", "INTEGER"),
-                    ("proposals", "INTEGER"),
-                    ("qualifying_proposals", "INTEGER"),
-                    ("municipalities_with_proposals", "INTEGER"),
-                    ("savings_dkk", "DOUBLE"),
-                ],
-            ),
+            schema("marts.idebank_overview"),
             Batch(
                 "rows",
                 "SELECT * FROM marts.idebank_overview",
@@ -661,19 +541,7 @@ SUITES: tuple[Suite, ...] = (
         ("marts", "proposals"),
         "One row per budget year and proposal ID, municipality codes in the reference list.",
         (
-            schema(
-                "marts.proposals",
-                [
-                    ("budget_year", "INTEGER"),
-                    ("id", "VARCHAR"),
-                    ("municipality_code", "INTEGER"),
-                    ("title", "VARCHAR"),
-                    ("measure_type", "VARCHAR"),
-                    ("policy_areas", "VARCHAR[]"),
-                    ("saving_dkk", "DOUBLE"),
-                    ("qualifying", "BOOLEAN"),
-                ],
-            ),
+            schema("marts.proposals"),
             Batch(
                 "rows",
                 "SELECT * EXCLUDE (policy_areas) FROM marts.proposals",

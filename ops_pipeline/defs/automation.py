@@ -1,0 +1,137 @@
+"""Automation: the annual schedule and the landing-zone sensor. Both are off by default (turn
+them on in the UI under Automation, or with ``dagster schedule start`` / ``dagster sensor
+start``), so ``dagster dev`` never refreshes a lake by surprise.
+
+- ``annual_refresh_schedule``: early December (1 December, 06:00 Copenhagen time), after KL
+  publishes the Idébank of the coming budget year: refreshes every year of the landing zone.
+- ``landing_zone_sensor``: notices new, changed or removed landing files by checksum (the cursor
+  keeps each file's size, modification time and SHA-256, so unchanged files are not re-read) and
+  requests a run of just the affected years: the survey year of a survey file, the budget year of
+  an Idébank file, and for a population file the budget years whose 1 January population changed.
+"""
+
+import csv
+import json
+from pathlib import Path
+
+import dagster as dg
+
+from ops_pipeline.defs.partitions import YEARS, landing_years, sync_years
+from ops_pipeline.lake import IDEBANK, POPULATION, SURVEY, Lake, lake_path
+from ops_pipeline.readers.text import file_digest
+
+ANNUAL_CRON = "0 6 1 12 *"
+TIME_ZONE = "Europe/Copenhagen"
+SENSOR_INTERVAL_SECONDS = 60
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+
+
+def fingerprint(lake: Lake, previous: dict) -> dict:
+    """Each landing file's size, mtime and SHA-256 (reused from ``previous`` when size and
+    mtime are unchanged); population files also get a digest per quarter."""
+    current = {}
+    for path in lake.landing_files():
+        key = lake.relative(path)
+        stat = path.stat()
+        before = previous.get(key, {})
+        if before.get("size") == stat.st_size and before.get("mtime_ns") == stat.st_mtime_ns:
+            current[key] = before
+            continue
+        entry = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": file_digest(path)}
+        if path.parent == lake.source_folder(POPULATION):
+            entry["quarters"] = _quarter_digests(path)
+        current[key] = entry
+    return current
+
+
+def _quarter_digests(path: Path) -> dict[str, str]:
+    """A digest of each quarter's rows of a FOLK1A file (unreadable: one marker for all)."""
+    import hashlib
+
+    quarters: dict[str, list[str]] = {}
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            for row in list(csv.reader(fh, delimiter=";"))[1:]:
+                if len(row) == 3:
+                    quarters.setdefault(row[1].strip(), []).append(f"{row[0]}={row[2]}")
+    except (UnicodeDecodeError, csv.Error):
+        return {"*": file_digest(path)}
+    return {
+        q: hashlib.sha256("\n".join(sorted(r)).encode()).hexdigest() for q, r in quarters.items()
+    }
+
+
+def affected_years(lake: Lake, previous: dict, current: dict) -> list[str]:
+    """The year partitions a change between two fingerprints touches, sorted."""
+    years: set[str] = set()
+    budget_years = {str(y) for y in lake.years(IDEBANK)}
+    for key in set(previous) | set(current):
+        before, after = previous.get(key), current.get(key)
+        if before is not None and after is not None and before["sha256"] == after["sha256"]:
+            continue
+        parts = Path(key).parts  # landing/<source>/<year>/<file> or landing/population/<file>
+        if len(parts) >= 4 and parts[1] in (SURVEY, IDEBANK) and parts[2].isdigit():
+            years.add(parts[2])
+        elif len(parts) >= 3 and parts[1] == POPULATION:
+            old = (before or {}).get("quarters", {})
+            new = (after or {}).get("quarters", {})
+            changed = {q for q in set(old) | set(new) if old.get(q) != new.get(q)}
+            if "*" in changed:
+                years |= budget_years
+            years |= {q[:4] for q in changed if q.endswith("K1")} & budget_years
+    return sorted(years)
+
+
+def build_automation(job):
+    """The schedule and the sensor for the refresh job."""
+
+    @dg.schedule(
+        name="annual_refresh_schedule",
+        cron_schedule=ANNUAL_CRON,
+        execution_timezone=TIME_ZONE,
+        job=job,
+        default_status=dg.DefaultScheduleStatus.STOPPED,
+        description="Early December, after KL publishes the Idébank: refresh every year.",
+    )
+    def annual_refresh_schedule(context: dg.ScheduleEvaluationContext):
+        lake = Lake(lake_path())
+        years = sync_years(context.instance, lake)
+        if not years:
+            return dg.SkipReason(f"no survey or Idébank year folder in {lake.landing}")
+        return dg.RunRequest(tags={RANGE_START: years[0], RANGE_END: years[-1]})
+
+    @dg.sensor(
+        name="landing_zone_sensor",
+        job=job,
+        minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
+        default_status=dg.DefaultSensorStatus.STOPPED,
+        description="New or changed landing files: refresh just the years they belong to.",
+    )
+    def landing_zone_sensor(context: dg.SensorEvaluationContext):
+        lake = Lake(lake_path())
+        previous = json.loads(context.cursor) if context.cursor else {}
+        current = fingerprint(lake, previous)
+        years = affected_years(lake, previous, current)
+        registered = set(context.instance.get_dynamic_partitions(YEARS.name))
+        new_keys = [y for y in landing_years(lake) if y not in registered]
+        # The run key names the year and the landing state, so one state is refreshed once.
+        state = file_digest_of(current)
+        return dg.SensorResult(
+            run_requests=[
+                dg.RunRequest(partition_key=year, run_key=f"{year}:{state}")
+                for year in years
+                if year in registered or year in new_keys
+            ],
+            dynamic_partitions_requests=[YEARS.build_add_request(new_keys)] if new_keys else [],
+            cursor=json.dumps(current, sort_keys=True),
+        )
+
+    return annual_refresh_schedule, landing_zone_sensor
+
+
+def file_digest_of(fingerprints: dict) -> str:
+    import hashlib
+
+    text = json.dumps({k: v["sha256"] for k, v in fingerprints.items()}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -1,0 +1,47 @@
+"""One refresh of a lake: register its years as partitions and run the refresh job over them.
+
+The command line and the tests call this; the Dagster UI, the schedule and the sensor launch the
+same job through the instance.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from ops_pipeline.defs.automation import RANGE_END, RANGE_START
+from ops_pipeline.defs.partitions import sync_years
+from ops_pipeline.lake import Lake
+
+
+def refresh(
+    lake: Lake,
+    instance: dg.DagsterInstance,
+    *,
+    years: list[str] | None = None,
+    max_rejected_rows: int = 0,
+    tags: dict[str, str] | None = None,
+) -> dg.ExecuteInProcessResult:
+    """Materialise every asset for ``years`` (default: every year of the landing zone) in one
+    run: each partition once, the warehouse published once at the end, only if all succeeded."""
+    from ops_pipeline.definitions import REFRESH_JOB, build_definitions
+
+    known = sync_years(instance, lake)
+    chosen = sorted(years or known)
+    unknown = sorted(set(chosen) - set(known))
+    if unknown:
+        raise ValueError(f"no survey or Idébank folder for year {', '.join(unknown)}")
+    if not chosen:
+        raise ValueError(f"no survey or Idébank year folder in {lake.landing}")
+    # A contiguous span of the sorted keys: a single-run backfill of those years.
+    registered = instance.get_dynamic_partitions("years")
+    span = registered[registered.index(chosen[0]) : registered.index(chosen[-1]) + 1]
+    if span != chosen:
+        raise ValueError(f"years {', '.join(chosen)} are not a span of {', '.join(registered)}")
+    job = build_definitions(str(lake.root), max_rejected_rows).resolve_job_def(REFRESH_JOB)
+    return job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        # Failures are reported in one line by the caller; the full log is in the instance.
+        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+        tags={RANGE_START: chosen[0], RANGE_END: chosen[-1], **(tags or {})},
+    )

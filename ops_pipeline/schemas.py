@@ -1,0 +1,196 @@
+"""Column schemas of the working database's tables: one place for the UI (asset metadata) and
+the quality gates (schema expectations). The marts follow ``shared/contracts/marts.md``."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+SCHEMAS: dict[str, list[tuple[str, str]]] = {
+    "reference.municipalities": [
+        ("municipality_code", "INTEGER"),
+        ("municipality", "VARCHAR"),
+        ("region", "VARCHAR"),
+        ("landsdel", "VARCHAR"),
+    ],
+    "staged.population": [
+        ("quarter", "VARCHAR"),
+        ("year", "INTEGER"),
+        ("area", "VARCHAR"),
+        ("area_kind", "VARCHAR"),
+        ("municipality_code", "INTEGER"),
+        ("population", "BIGINT"),
+        ("source_file", "VARCHAR"),
+        ("source_row", "BIGINT"),
+    ],
+    "staged.survey_respondents": [
+        ("survey_year", "INTEGER"),
+        ("respondent", "VARCHAR"),
+        ("municipality_code", "INTEGER"),
+        ("status", "INTEGER"),
+        ("source_file", "VARCHAR"),
+        ("source_row", "BIGINT"),
+    ],
+    "staged.survey_answers": [
+        ("survey_year", "INTEGER"),
+        ("respondent", "VARCHAR"),
+        ("variable", "VARCHAR"),
+        ("answer", "VARCHAR"),
+    ],
+    "staged.survey_variables": [
+        ("survey_year", "INTEGER"),
+        ("variable", "VARCHAR"),
+        ("question_name", "VARCHAR"),
+        ("question_type", "VARCHAR"),
+        ("sub_type", "VARCHAR"),
+        ("question", "VARCHAR"),
+        ("item", "VARCHAR"),
+        ("source_file", "VARCHAR"),
+        ("source_row", "BIGINT"),
+    ],
+    "staged.survey_labels": [
+        ("survey_year", "INTEGER"),
+        ("variable", "VARCHAR"),
+        ("code", "VARCHAR"),
+        ("label", "VARCHAR"),
+        ("source_file", "VARCHAR"),
+        ("source_row", "BIGINT"),
+    ],
+    "staged.idebank_rows": [
+        ("budget_year", "INTEGER"),
+        ("source_file", "VARCHAR"),
+        ("source_row", "BIGINT"),
+        ("id", "VARCHAR"),
+        ("municipality_code", "INTEGER"),
+        ("municipality_name", "VARCHAR"),
+        ("stated_budget_year", "INTEGER"),
+        ("title", "VARCHAR"),
+        ("description", "VARCHAR"),
+        ("policy_area", "VARCHAR"),
+        ("measure_type", "VARCHAR"),
+        ("effect_year_1", "DOUBLE"),
+        ("effect_year_2", "DOUBLE"),
+        ("effect_year_3", "DOUBLE"),
+        ("effect_year_4", "DOUBLE"),
+        ("relevant", "BOOLEAN"),
+        ("service_reduction", "BOOLEAN"),
+    ],
+    "staged.proposals": [
+        ("budget_year", "INTEGER"),
+        ("id", "VARCHAR"),
+        ("municipality_code", "INTEGER"),
+        ("municipality_name", "VARCHAR"),
+        ("stated_budget_year", "INTEGER"),
+        ("title", "VARCHAR"),
+        ("description", "VARCHAR"),
+        ("measure_type", "VARCHAR"),
+        ("policy_areas", "VARCHAR[]"),
+        ("effect_full_phase_in", "DOUBLE"),
+        ("saving_dkk", "DOUBLE"),
+        ("relevant", "BOOLEAN"),
+        ("service_reduction", "BOOLEAN"),
+        ("qualifying", "BOOLEAN"),
+        ("source_file", "VARCHAR"),
+        ("source_row", "BIGINT"),
+        ("source_rows", "INTEGER"),
+    ],
+    "marts.survey_response": [
+        ("survey_year", "INTEGER"),
+        ("invited", "INTEGER"),
+        ("responded", "INTEGER"),
+        ("completed", "INTEGER"),
+        ("response_rate", "DOUBLE"),
+        ("completion_rate", "DOUBLE"),
+    ],
+    "marts.survey_potential": [
+        ("survey_year", "INTEGER"),
+        ("variable", "VARCHAR"),
+        ("question", "VARCHAR"),
+        ("item", "VARCHAR"),
+        ("answered", "INTEGER"),
+        ("positive", "INTEGER"),
+        ("share_positive", "DOUBLE"),
+        ("high", "INTEGER"),
+        ("share_high", "DOUBLE"),
+        ("rank", "INTEGER"),
+    ],
+    "marts.municipal_savings": [
+        ("budget_year", "INTEGER"),
+        ("municipality_code", "INTEGER"),
+        ("municipality", "VARCHAR"),
+        ("region", "VARCHAR"),
+        ("population", "INTEGER"),
+        ("proposals", "INTEGER"),
+        ("savings_dkk", "DOUBLE"),
+        ("savings_per_inhabitant", "DOUBLE"),
+        ("rank", "INTEGER"),
+    ],
+    "marts.savings_potential": [
+        ("budget_year", "INTEGER"),
+        ("method", "VARCHAR"),
+        ("top_n", "INTEGER"),
+        ("benchmark_per_inhabitant", "DOUBLE"),
+        ("potential_dkk", "DOUBLE"),
+    ],
+    "marts.savings_by_measure": [
+        ("budget_year", "INTEGER"),
+        ("measure_type", "VARCHAR"),
+        ("proposals", "INTEGER"),
+        ("savings_dkk", "DOUBLE"),
+        ("share_of_savings", "DOUBLE"),
+    ],
+    "marts.idebank_overview": [
+        ("budget_year", "INTEGER"),
+        ("proposals", "INTEGER"),
+        ("qualifying_proposals", "INTEGER"),
+        ("municipalities_with_proposals", "INTEGER"),
+        ("savings_dkk", "DOUBLE"),
+    ],
+    "marts.proposals": [
+        ("budget_year", "INTEGER"),
+        ("id", "VARCHAR"),
+        ("municipality_code", "INTEGER"),
+        ("title", "VARCHAR"),
+        ("measure_type", "VARCHAR"),
+        ("policy_areas", "VARCHAR[]"),
+        ("saving_dkk", "DOUBLE"),
+        ("qualifying", "BOOLEAN"),
+    ],
+}
+
+# The landing files' columns (landing-zone contract), for the external landing assets.
+LANDING_SCHEMAS: dict[str, list[tuple[str, str]]] = {
+    "population": [("OMRÅDE", "text"), ("TID", "quarter, e.g. 2021K1"), ("INDHOLD", "persons")],
+    "survey": [
+        ("respondentid / respnokk", "optional respondent key"),
+        ("kommunekode", "optional 3-digit municipality code"),
+        ("<variable>", "numeric answer code per variable (blank: no answer)"),
+        ("stato_1 … stato_5", "0/1 status flags of question statoverall"),
+    ],
+    "idebank": [
+        ("ID", "text"),
+        ("Kommunenr", "integer"),
+        ("Kommune", "text"),
+        ("Budgetår", "integer"),
+        ("Titel", "text"),
+        ("Beskrivelse", "text"),
+        ("Fagområde", "text"),
+        ("Tiltagstype", "text"),
+        ("Effekt Y … Effekt Y+3", "number, 1.000 kr.; negative is a saving"),
+        ("Relevant for andre kommuner", "Ja/Nej"),
+        ("Serviceforringelse", "Ja/Nej"),
+    ],
+}
+
+
+def column_schema(columns: list[tuple[str, str]]) -> dg.TableSchema:
+    return dg.TableSchema(columns=[dg.TableColumn(name, kind) for name, kind in columns])
+
+
+def schema_metadata(table: str) -> dict:
+    """Definition metadata: the column schema the UI shows before the first materialisation."""
+    return {"dagster/column_schema": column_schema(SCHEMAS[table])}
+
+
+def ddl(table: str) -> str:
+    """The column list of ``CREATE TABLE`` for a table of SCHEMAS."""
+    return "(" + ", ".join(f"{name} {kind}" for name, kind in SCHEMAS[table]) + ")"

@@ -1,0 +1,172 @@
+"""Yearly partitions, the annual schedule and the landing-zone sensor (issue 4), with Dagster's
+own test helpers on a lake of two survey years and two budget years."""
+
+from __future__ import annotations
+
+import dagster as dg
+import duckdb
+import pytest
+from lakes import SMALL_IDEBANK, small_survey, write_folk1a, write_idebank_csv
+
+from ops_pipeline.definitions import SCHEDULE, SENSOR
+from ops_pipeline.defs.automation import ANNUAL_CRON, TIME_ZONE
+from ops_pipeline.lake import Lake
+from ops_pipeline.refresh import refresh
+
+POPULATION = {"2021K1": {101: 100_000, 250: 20_000}, "2022K1": {101: 101_000, 250: 21_000}}
+
+
+def idebank(year: int, scale: int = 1) -> list[list[str]]:
+    """The small lake's proposals, for another budget year (and optionally scaled)."""
+    rows = []
+    for row in SMALL_IDEBANK:
+        row = list(row)
+        row[3] = str(year)
+        row[11] = str(int(float(row[11].replace(".", "").replace(",", "."))) * scale)
+        rows.append(row)
+    return rows
+
+
+def two_year_lake(root):
+    landing = root / "landing"
+    write_folk1a(landing / "population" / "folk1a.csv", POPULATION)
+    small_survey(landing / "survey" / "2022")
+    small_survey(landing / "survey" / "2023", flavour="tab-utf16")
+    write_idebank_csv(landing / "idebank" / "2021" / "extract.csv", 2021, idebank(2021))
+    write_idebank_csv(landing / "idebank" / "2022" / "extract.csv", 2022, idebank(2022))
+    return Lake(root)
+
+
+@pytest.fixture
+def instance(tmp_path):
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        yield instance
+
+
+def marts(lake: Lake, year_column: str, year: int) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(lake.warehouse), read_only=True) as con:
+        return {
+            table: con.execute(
+                f"SELECT * FROM marts.{table} WHERE {year_column} = ? ORDER BY ALL", [year]
+            ).fetchall()
+            for (table,) in con.execute(
+                "SELECT table_name FROM information_schema.columns WHERE table_schema = 'marts' "
+                "AND column_name = ?",
+                [year_column],
+            ).fetchall()
+        }
+
+
+@pytest.mark.slow
+def test_each_partition_once_and_rerunning_a_year_touches_no_other(tmp_path, instance):
+    lake = two_year_lake(tmp_path / "lake")
+    result = refresh(lake, instance)
+    assert result.success
+    assert instance.get_dynamic_partitions("years") == ["2021", "2022", "2023"]
+    for key in (
+        ["staged", "proposals"],
+        ["marts", "municipal_savings"],
+        ["marts", "survey_response"],
+    ):
+        events = instance.fetch_materializations(dg.AssetKey(key), limit=100).records
+        partitions = sorted(e.partition_key for e in events)
+        assert partitions == ["2021", "2022", "2023"], key  # each partition exactly once
+    published = instance.fetch_materializations(dg.AssetKey(["published", "warehouse"]), limit=10)
+    assert len(published.records) == 1  # one publish, after every year was complete
+    with duckdb.connect(str(lake.warehouse), read_only=True) as con:
+        assert con.execute("SELECT survey_year FROM marts.survey_response").fetchall() == [
+            (2022,),
+            (2023,),
+        ]
+        assert con.execute("SELECT budget_year FROM marts.idebank_overview").fetchall() == [
+            (2021,),
+            (2022,),
+        ]
+
+    before_2022 = marts(lake, "budget_year", 2022)
+    before_2021 = marts(lake, "budget_year", 2021)
+    # A corrected 2021 extract: every saving doubled. Rerun 2021 only.
+    write_idebank_csv(lake.landing / "idebank" / "2021" / "extract.csv", 2021, idebank(2021, 2))
+    assert refresh(lake, instance, years=["2021"]).success
+    assert marts(lake, "budget_year", 2022) == before_2022
+    after_2021 = marts(lake, "budget_year", 2021)
+    assert after_2021 != before_2021
+    (overview,) = after_2021["idebank_overview"]
+    assert overview[-1] == 2 * before_2021["idebank_overview"][0][-1]
+
+
+def evaluate(sensor_cursor, instance):
+    context = dg.build_sensor_context(instance=instance, cursor=sensor_cursor)
+    result = SENSOR(context)
+    return result, result.cursor
+
+
+def test_sensor_requests_just_the_affected_years(tmp_path, instance, monkeypatch):
+    lake = two_year_lake(tmp_path / "lake")
+    monkeypatch.setenv("OPS_DATA_LAKE", str(lake.root))
+
+    first, cursor = evaluate(None, instance)
+    assert sorted(r.partition_key for r in first.run_requests) == ["2021", "2022", "2023"]
+    assert first.dynamic_partitions_requests[0].partition_keys == ["2021", "2022", "2023"]
+    instance.add_dynamic_partitions("years", ["2021", "2022", "2023"])
+
+    second, cursor = evaluate(cursor, instance)
+    assert second.run_requests == []  # nothing changed: nothing requested
+
+    # A changed Idébank extract: its budget year only.
+    write_idebank_csv(lake.landing / "idebank" / "2022" / "extract.csv", 2022, idebank(2022, 3))
+    third, cursor = evaluate(cursor, instance)
+    assert [r.partition_key for r in third.run_requests] == ["2022"]
+
+    # A file added to a survey year's folder: that survey year only.
+    (lake.landing / "survey" / "2023" / "notes.txt").write_text("revised export follows")
+    fourth, cursor = evaluate(cursor, instance)
+    assert [r.partition_key for r in fourth.run_requests] == ["2023"]
+
+    # A population file whose 2021K1 changed: budget year 2021, not 2022.
+    changed = {**POPULATION, "2021K1": {101: 100_500, 250: 20_000}}
+    write_folk1a(lake.landing / "population" / "folk1a.csv", changed)
+    fifth, cursor = evaluate(cursor, instance)
+    assert [r.partition_key for r in fifth.run_requests] == ["2021"]
+
+    # A new year folder: registered as a partition and requested.
+    write_idebank_csv(lake.landing / "idebank" / "2024" / "extract.csv", 2024, idebank(2024))
+    sixth, cursor = evaluate(cursor, instance)
+    assert [r.partition_key for r in sixth.run_requests] == ["2024"]
+    assert sixth.dynamic_partitions_requests[0].partition_keys == ["2024"]
+    seventh, _ = evaluate(cursor, instance)
+    assert seventh.run_requests == []
+
+
+def test_annual_schedule_early_december_in_copenhagen(tmp_path, instance, monkeypatch):
+    assert SCHEDULE.cron_schedule == ANNUAL_CRON == "0 6 1 12 *"
+    assert SCHEDULE.execution_timezone == TIME_ZONE == "Europe/Copenhagen"
+    assert SCHEDULE.default_status == dg.DefaultScheduleStatus.STOPPED
+    assert SENSOR.default_status == dg.DefaultSensorStatus.STOPPED
+    lake = two_year_lake(tmp_path / "lake")
+    monkeypatch.setenv("OPS_DATA_LAKE", str(lake.root))
+    context = dg.build_schedule_context(instance=instance)
+    request = SCHEDULE.evaluate_tick(context).run_requests[0]
+    assert request.tags["dagster/asset_partition_range_start"] == "2021"
+    assert request.tags["dagster/asset_partition_range_end"] == "2023"
+    assert instance.get_dynamic_partitions("years") == ["2021", "2022", "2023"]
+
+
+def test_every_asset_is_described_for_the_ui():
+    from ops_pipeline.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.description, key
+        assert node.group_name and node.group_name != "default", key
+        assert node.kinds, key
+        assert "dagster/column_schema" in node.metadata, key
+        assert node.owners == ["team:data-engineering"], key
+    lineage = graph.get(dg.AssetKey(["marts", "municipal_savings"])).metadata[
+        "dagster/column_lineage"
+    ]
+    assert (
+        dg.TableColumnDep(dg.AssetKey(["staged", "population"]), "population")
+        in (lineage.deps_by_column["savings_per_inhabitant"])
+    )
