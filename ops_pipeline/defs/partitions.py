@@ -9,15 +9,12 @@ year with only a survey (or only an Idébank extract) stages nothing for the oth
 Keys are kept sorted, so any range of them is a span of years.
 """
 
-import warnings
-
 import dagster as dg
 
 from ops_pipeline.lake import IDEBANK, SURVEY, Lake
 
 YEARS = dg.DynamicPartitionsDefinition(name="years")
-# backfill_policy is marked beta in this Dagster release; it is what keeps a backfill one run.
-warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
+
 # A backfill of many years runs as one run over the range: one writer, one publish at the end.
 SINGLE_RUN = dg.BackfillPolicy.single_run()
 
