@@ -32,6 +32,18 @@ def main(argv: list[str] | None = None) -> int:
     sample.add_argument(
         "--if-empty", action="store_true", help="do nothing when the landing zone has files"
     )
+    sample.add_argument(
+        "--survey-respondents",
+        type=int,
+        metavar="N",
+        help="an employee survey of N respondents (no kommunekode) instead of the CEO survey",
+    )
+    sample.add_argument(
+        "--survey-variables", type=int, metavar="N", help="its six-point variables (default 100)"
+    )
+    sample.add_argument(
+        "--idebank-rows", type=int, metavar="N", help="about N Idébank rows instead of --scale's"
+    )
 
     run = commands.add_parser("run", help="refresh the warehouse from the landing zone")
     run.add_argument("--lake", help="lake folder (default: $OPS_DATA_LAKE or data_lake/)")
@@ -54,11 +66,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     lake = Lake(lake_path(args.lake))
     if args.command == "sample":
-        return _sample(lake, args.seed, args.scale, args.if_empty)
+        shape = {
+            "survey_respondents": args.survey_respondents,
+            "survey_variables": args.survey_variables,
+            "idebank_rows": args.idebank_rows,
+        }
+        return _sample(lake, args.seed, args.scale, args.if_empty, shape)
     return _run(lake, args.max_rejected_rows, args.year)
 
 
-def _sample(lake: Lake, seed: int, scale: int, if_empty: bool) -> int:
+def _sample(lake: Lake, seed: int, scale: int, if_empty: bool, shape: dict) -> int:
     from ops_pipeline.sample.generator import write_sample_lake
 
     if scale < 1:
@@ -68,10 +85,15 @@ def _sample(lake: Lake, seed: int, scale: int, if_empty: bool) -> int:
         print(f"Landing zone {lake.landing} already has files: left as it is.")
         return 0
     try:
-        files = write_sample_lake(lake.root, seed=seed, scale=scale)
+        files = write_sample_lake(
+            lake.root, seed=seed, scale=scale, **{k: v for k, v in shape.items() if v}
+        )
     except FileExistsError as exc:
         print(f"ops-pipeline: {exc}", file=sys.stderr)
         return 1
+    except ValueError as exc:
+        print(f"ops-pipeline: {exc}", file=sys.stderr)
+        return 2
     print(f"Wrote a sample landing zone (seed {seed}, scale {scale}) to {lake.landing}:")
     for path in files:
         print(f"  {lake.relative(path)}")

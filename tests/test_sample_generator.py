@@ -15,7 +15,14 @@ import openpyxl
 import pyarrow as pa
 import pytest
 
-from ops_pipeline.sample.generator import FOLK1A_FILE, MUNICIPALITIES_FILE, write_sample_lake
+from ops_pipeline.defs.survey import stage_survey
+from ops_pipeline.lake import Lake
+from ops_pipeline.sample.generator import (
+    EMPLOYEE_CHUNK_ROWS,
+    FOLK1A_FILE,
+    MUNICIPALITIES_FILE,
+    write_sample_lake,
+)
 
 SEEDS = (2022, 7)
 SCALE_VARIABLES = ("s_1", "s_2_1", "s_2_2", "s_2_3", "s_2_4", "s_2_5", "s_2_6")
@@ -314,3 +321,169 @@ def test_idebank_looks_real(lakes):
            FROM rows"""
     ).fetchone()
     assert all(n > 0 for n in checks), checks
+
+
+# ---------------------------------------------------------------------------------------------
+# The employee-survey shape and the Idébank row target, for benchmarks
+# ---------------------------------------------------------------------------------------------
+
+EMPLOYEE = {"survey_respondents": 1_000, "survey_variables": 10}
+EMPLOYEE_SURVEY = "landing/survey/2022"
+
+
+@pytest.fixture(scope="module")
+def employee_lake(tmp_path_factory) -> Path:
+    lake = tmp_path_factory.mktemp("employee_lake")
+    write_sample_lake(lake, seed=2022, **EMPLOYEE)
+    return lake
+
+
+def _employee_dataset(lake: Path) -> duckdb.DuckDBPyConnection:
+    """The dataset as table ``survey`` (all text), with its line number as ``line``."""
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE survey AS SELECT *, row_number() OVER () + 1 AS line "
+        "FROM read_csv(?, delim=';', header=true, all_varchar=true)",
+        [str(lake / EMPLOYEE_SURVEY / "dataset.csv")],
+    )
+    return con
+
+
+def test_employee_survey_shape(employee_lake):
+    header = (employee_lake / EMPLOYEE_SURVEY / "dataset.csv").read_bytes().split(b"\r\n")[0]
+    assert header.decode().split(";") == [
+        "respondentid",
+        *(f"q_{k}" for k in range(1, 11)),
+        *(f"stato_{k}" for k in range(1, 6)),
+    ]
+    con = _employee_dataset(employee_lake)
+    flags = " + ".join(f"stato_{k}::INT" for k in range(1, 6))
+    rows, distinct, one_flag, responded, increasing = con.execute(
+        f"""SELECT count(*), count(DISTINCT respondentid), bool_and({flags} = 1),
+                   count(*) FILTER (stato_3 = '1' OR stato_4 = '1'),
+                   bool_and(respondentid::BIGINT > prev)
+            FROM (SELECT *, lag(respondentid::BIGINT, 1, 0) OVER (ORDER BY line) AS prev
+                  FROM survey)"""
+    ).fetchone()
+    assert (rows, distinct, one_flag, increasing) == (1_000, 1_000, True, True)
+    assert 700 < responded < 860  # about 78 pct.
+
+    con.execute(
+        """CREATE TABLE cells AS
+           SELECT respondentid, stato_3 = '1' AS partial, stato_4 = '1' AS completed,
+                  stato_3 = '1' OR stato_4 = '1' AS responded,
+                  variable, answer
+           FROM (UNPIVOT survey ON COLUMNS('^q_') INTO NAME variable VALUE answer)"""
+    )
+    # UNPIVOT keeps NULLs only with INCLUDE NULLS: cells holds the answers.
+    codes, silent_answers, last_by_partial = con.execute(
+        """SELECT list(DISTINCT answer ORDER BY answer),
+                  count(*) FILTER (NOT responded),
+                  count(*) FILTER (partial AND variable = 'q_10')
+           FROM cells"""
+    ).fetchone()
+    assert codes == ["1", "2", "3", "4", "5", "6"]
+    assert silent_answers == 0  # status 1, 2 and 5 leave every item blank
+    assert last_by_partial == 0  # a partial respondent stops before the last item
+    completed, answered = con.execute(
+        """SELECT (SELECT count(*) FROM survey WHERE stato_4 = '1'),
+                  count(*) FILTER (completed) FROM cells"""
+    ).fetchone()
+    assert 0.9 * completed * 10 < answered < completed * 10  # a few items left blank
+
+
+def test_employee_survey_encoding(employee_lake):
+    folder = employee_lake / EMPLOYEE_SURVEY
+    for name in ("dataset.csv", "labels.csv", "structure.csv"):
+        raw = (folder / name).read_bytes()
+        raw.decode("cp1252")  # strict: every byte is defined in Windows-1252
+        assert raw.count(b"\n") == raw.count(b"\r\n") > 0
+        assert not raw.startswith(b"\xef\xbb\xbf")
+    assert (folder / "dataset.csv").read_bytes().isascii()
+    structure = (folder / "structure.csv").read_bytes()
+    # Bytes where Windows-1252 differs from Latin-1 (the en dash) and Danish letters: a reader
+    # that takes the file for UTF-8 or Latin-1 gets it wrong.
+    assert b"\x96" in structure and "æ".encode("cp1252") in structure
+    text = structure.decode("cp1252")
+    assert text.startswith(STRUCTURE_HEADER + "\r\n")
+    assert (
+        "q_2;q_2;Closed;Single;Trivsel og arbejdsmiljø – i hvilken grad er du enig i følgende "
+        "om din nærmeste leder? - Der er gensidig tillid;;\r\n"
+    ) in text
+    assert "statoverall;stato_4;Closed;Multiple;Samlet status;4;Gennemført\r\n" in text
+    labels = text_of(folder / "labels.csv")
+    assert "q_10;1;I meget høj grad\r\n" in labels and "stato_5;1;Valgt\r\n" in labels
+
+
+def test_employee_survey_is_deterministic(employee_lake, tmp_path):
+    write_sample_lake(tmp_path / "again", seed=2022, **EMPLOYEE)
+    assert _files(tmp_path / "again") == _files(employee_lake)
+    write_sample_lake(tmp_path / "other", seed=7, **EMPLOYEE)
+    other = (tmp_path / "other" / EMPLOYEE_SURVEY / "dataset.csv").read_bytes()
+    assert other != (employee_lake / EMPLOYEE_SURVEY / "dataset.csv").read_bytes()
+
+
+def test_employee_survey_across_chunks(tmp_path):
+    respondents = EMPLOYEE_CHUNK_ROWS + 5
+    write_sample_lake(tmp_path, survey_respondents=respondents, survey_variables=2)
+    con = _employee_dataset(tmp_path)
+    assert con.execute(
+        """SELECT count(*), bool_and(respondentid::BIGINT > prev)
+           FROM (SELECT respondentid, lag(respondentid::BIGINT, 1, 0) OVER (ORDER BY line) AS prev
+                 FROM survey)"""
+    ).fetchone() == (respondents, True)
+
+
+def test_pipeline_stages_the_employee_survey(employee_lake, tmp_path):
+    """The survey ingest reads the employee export: every answer cell becomes one row."""
+    lake = tmp_path / "lake"
+    lake.mkdir()
+    (lake / "landing").symlink_to(employee_lake / "landing")
+    con = duckdb.connect(str(tmp_path / "working.duckdb"))
+    con.execute("CREATE SCHEMA staged")
+    stage_survey(con, Lake(lake), [2022])
+    cells = _employee_dataset(employee_lake).execute(
+        "SELECT count(*) FROM (UNPIVOT survey ON COLUMNS('^q_') INTO NAME variable VALUE answer)"
+    )
+    assert con.execute("SELECT count(*) FROM staged.survey_answers").fetchone() == cells.fetchone()
+    assert con.execute(
+        "SELECT count(*), count(DISTINCT question), count(DISTINCT item) "
+        "FROM staged.survey_variables WHERE variable LIKE 'q\\_%' ESCAPE '\\'"
+    ).fetchone() == (10, 1, 10)
+    # Decoded as Windows-1252: the en dash (0x96) is not a control character.
+    assert con.execute(
+        "SELECT DISTINCT question FROM staged.survey_variables WHERE variable = 'q_1'"
+    ).fetchall() == [
+        ("Trivsel og arbejdsmiljø – i hvilken grad er du enig i følgende om din nærmeste leder?",)
+    ]
+    assert con.execute(
+        "SELECT count(*), count(municipality_code) FROM staged.survey_respondents"
+    ).fetchone() == (1_000, 0)
+
+
+def test_idebank_rows(lakes, tmp_path):
+    write_sample_lake(tmp_path, seed=2022, idebank_rows=5_000)
+    con = duckdb.connect()
+    _idebank(con, tmp_path)
+    assert 4_500 <= con.execute("SELECT count(*) FROM rows").fetchone()[0] <= 5_500
+    # The survey is the CEO survey of scale 1, as without the option.
+    survey = {k: v for k, v in _files(tmp_path).items() if k.startswith("landing/survey/")}
+    assert survey == {
+        k: v for k, v in _files(lakes[2022, 1]).items() if k.startswith("landing/survey/")
+    }
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"survey_variables": 10},
+        {"survey_respondents": 0},
+        {"survey_respondents": 10, "survey_variables": 0},
+        {"idebank_rows": 0},
+        {"scale": 2, "survey_respondents": 10},
+        {"scale": 2, "idebank_rows": 1_000},
+    ],
+)
+def test_employee_options_are_checked(tmp_path, options):
+    with pytest.raises(ValueError):
+        write_sample_lake(tmp_path, **options)

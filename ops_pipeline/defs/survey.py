@@ -131,9 +131,12 @@ def _stage_export(con: duckdb.DuckDBPyConnection, lake: Lake, year: int, export:
         _fail_first(
             con, file_expr, f"{key_expr} IS NULL", "the respondent key is blank", column=key
         )
+        # Find a repeated key first, then list its places: never a list per respondent.
         repeated = con.execute(
-            f"""SELECT {key_expr}, list({file_expr} || ' row ' || _row ORDER BY _file, _row)
-                FROM sx_dataset GROUP BY 1 HAVING count(*) > 1 ORDER BY min(_row) LIMIT 1"""
+            f"""WITH twice AS (SELECT {key_expr} AS value FROM sx_dataset
+                               GROUP BY 1 HAVING count(*) > 1 LIMIT 1)
+                SELECT value, list({file_expr} || ' row ' || _row ORDER BY _file, _row)
+                FROM sx_dataset JOIN twice ON {key_expr} = value GROUP BY value"""
         ).fetchall()
         if repeated:
             value, places = repeated[0]

@@ -112,16 +112,15 @@ def _read_csv(
         con, texts["labels"], files["labels"], table="sx_raw_labels", delim=delim, header=False
     )
     _labels_from(con, "sx_raw_labels", files["labels"])
+    con.execute("DROP TABLE IF EXISTS sx_dataset")
     dataset_columns = load_csv(
-        con, texts["dataset"], files["dataset"], table="sx_raw_dataset", delim=delim, header=True
+        con, texts["dataset"], files["dataset"], table="sx_dataset", delim=delim, header=True
     )
     if corrections:
-        corrections.apply(con, "sx_raw_dataset", files["dataset"], dataset_columns)
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE sx_dataset AS
-            SELECT *, {sql_string(files["dataset"].name)} AS _file FROM sx_raw_dataset"""
-    )
-    con.execute("DROP TABLE sx_raw_dataset")
+        corrections.apply(con, "sx_dataset", files["dataset"], dataset_columns)
+    # A constant column, added in place: no second copy of a large dataset.
+    name = sql_string(files["dataset"].name)
+    con.execute(f"ALTER TABLE sx_dataset ADD COLUMN _file VARCHAR DEFAULT {name}")
     _require_rows(con, files["dataset"])
     form = f"csv-{DELIMITERS[delim]}-{texts['dataset'].source_encoding}"
     return SurveyExport(folder, [files[k] for k in CSV_FILES], form, dataset_columns)

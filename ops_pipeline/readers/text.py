@@ -161,7 +161,7 @@ def load_csv(
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {table} AS
-            SELECT *, (row_number() OVER () + {first_row - 1})::BIGINT AS _row
+            SELECT *
             FROM read_csv({sql_string(text.path)}, encoding={sql_string(text.encoding)},
                           delim={sql_string(delim)}, quote='"', escape='"', header={header},
                           all_varchar=true, null_padding=false, strict_mode=true,
@@ -171,6 +171,10 @@ def load_csv(
         )
     except Exception as exc:  # duckdb.Error: a file DuckDB cannot read at all
         raise LandingError(origin, f"cannot be read as CSV: {_first_line(exc)}") from exc
+    # The row number from the table's row ids (insertion order is the file's order): far
+    # cheaper than a window over the whole file.
+    con.execute(f"ALTER TABLE {table} ADD COLUMN _row BIGINT")
+    con.execute(f"UPDATE {table} SET _row = rowid + {first_row}")
     con.execute(
         f"""CREATE TEMP TABLE IF NOT EXISTS {REJECTS_TABLE}
             (file VARCHAR, line BIGINT, column_name VARCHAR, reason VARCHAR, raw VARCHAR)"""

@@ -8,12 +8,17 @@ population, so that the marts reproduce the published figures (``published-figur
 Answers and proposals are seeded random, but every published figure is met by construction:
 exact answer counts and savings totals are fixed first, then spread out and shuffled, so the
 figures hold for every seed. ``scale`` multiplies the volume for benchmarks.
+
+For benchmarks at the size of real workplace surveys, it can write instead an employee survey
+of any number of respondents and six-point variables (drawn with numpy, whose pinned version
+keeps the bytes stable) and an Idébank extract of about a given number of rows.
 """
 
 from __future__ import annotations
 
 import csv
 import errno
+import hashlib
 import io
 import math
 import random
@@ -24,6 +29,7 @@ from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.xml.constants import ARC_CORE
@@ -171,6 +177,46 @@ SCALE_QUESTIONS = (
 )
 
 # ---------------------------------------------------------------------------------------------
+# Employee survey: a workplace survey of all municipal employees, for benchmarks
+# ---------------------------------------------------------------------------------------------
+
+EMPLOYEE_VARIABLES = 100  # six-point variables when only the number of respondents is given
+# Share of each status 1-5: about 78 pct. respond (3 or 4), as in large workplace surveys.
+EMPLOYEE_STATUS_SHARES = (0.01, 0.19, 0.08, 0.70, 0.02)
+EMPLOYEE_ITEM_BLANK = 0.03  # a respondent leaves an item blank now and then (no forced answers)
+# Answer shares of codes 1-6 before a per-variable jitter: most see "høj" or "nogen grad".
+EMPLOYEE_CODE_WEIGHTS = (0.20, 0.33, 0.24, 0.12, 0.06, 0.05)
+EMPLOYEE_CODE_JITTER = (0.5, 1.5)
+# Rows drawn and written at a time: bounds memory, and fixes the draws so that the file does not
+# depend on anything but (seed, respondents, variables).
+EMPLOYEE_CHUNK_ROWS = 20_000
+# Matrix questions of EMPLOYEE_ITEMS items each, exported one variable per item as SurveyXact
+# does. The en dash is one of the bytes (0x80-0x9F) where Windows-1252 and Latin-1 differ.
+EMPLOYEE_QUESTION = "Trivsel og arbejdsmiljø – i hvilken grad er du enig i følgende om {}?"
+EMPLOYEE_SUBJECTS = (
+    "din nærmeste leder",
+    "dit team",
+    "dine arbejdsopgaver",
+    "din arbejdsplads",
+    "samarbejdet på tværs",
+    "kommunen som arbejdsplads",
+    "udvikling og læring",
+    "balancen mellem arbejde og fritid",
+)
+EMPLOYEE_ITEMS = (
+    "Jeg får den støtte, jeg har brug for",
+    "Der er gensidig tillid",
+    "Jeg bliver anerkendt for mit arbejde",
+    "Jeg får tilstrækkelig information",
+    "Der er plads til forskellighed",
+    "Jeg kan se meningen med mit arbejde",
+    "Arbejdsmængden er passende",
+    "Konflikter bliver håndteret på en god måde",
+    "Jeg føler mig tryg ved at sige fra",
+    "Jeg vil anbefale det til andre",
+)
+
+# ---------------------------------------------------------------------------------------------
 # Idébank: KL's budget proposals of budget year 2021
 # ---------------------------------------------------------------------------------------------
 
@@ -217,6 +263,7 @@ XLSX_TIMESTAMP = datetime(2021, 3, 1, 8, 0, 0)  # fixed, so that the xlsx bytes 
 YES, NO = "Ja", "Nej"
 YES_VARIANTS = ("ja", "JA", " Ja", "Ja ", " ja")
 NO_VARIANTS = ("nej", "NEJ", " Nej", "Nej ", "nej ")
+IDEBANK_SCALE_STEPS = 4  # corrections of the scale that writes about ``idebank_rows`` rows
 
 IDEBANK_HEADER = (
     "ID",
@@ -440,18 +487,43 @@ OLD_SPELLINGS = {"København": "Københavns Kommune", "Aarhus": "Århus"}
 # ---------------------------------------------------------------------------------------------
 
 
-def write_sample_lake(lake: Path, seed: int = 2022, scale: int = 1) -> list[Path]:
+def write_sample_lake(
+    lake: Path,
+    seed: int = 2022,
+    scale: int = 1,
+    *,
+    survey_respondents: int | None = None,
+    survey_variables: int | None = None,
+    idebank_rows: int | None = None,
+) -> list[Path]:
     """Write a realistic, deterministic sample landing zone under lake/'landing'.
 
     Returns the files written. ``scale`` K >= 1 writes K times as many Idébank proposals (the
     published Idébank figures still hold) and K times as many survey respondents (the answer
     distribution replicated; the survey then has no ``kommunekode``, as one CEO per
-    municipality no longer fits). The same ``(seed, scale)`` gives byte-identical files.
+    municipality no longer fits). The same arguments give byte-identical files.
+
+    For benchmarks, instead of ``scale``: ``survey_respondents`` replaces the CEO survey by an
+    employee survey of that many respondents with ``survey_variables`` six-point variables
+    (default EMPLOYEE_VARIABLES), no ``kommunekode``; ``idebank_rows`` writes about that many
+    Idébank rows (within a few per cent; at least those of scale 1).
+
     Raises ``FileExistsError`` when ``lake/landing`` already holds files: landing files are
     immutable.
     """
     if scale < 1:
         raise ValueError(f"scale must be at least 1, not {scale}")
+    if survey_variables is not None and survey_respondents is None:
+        raise ValueError("survey_variables needs survey_respondents")
+    for name, value in (
+        ("survey_respondents", survey_respondents),
+        ("survey_variables", survey_variables),
+        ("idebank_rows", idebank_rows),
+    ):
+        if value is not None and value < 1:
+            raise ValueError(f"{name} must be at least 1, not {value}")
+    if scale != 1 and (survey_respondents is not None or idebank_rows is not None):
+        raise ValueError("scale and survey_respondents or idebank_rows are alternatives")
     landing = Path(lake) / "landing"
     if landing.is_dir() and any(p.is_file() for p in landing.rglob("*")):
         raise FileExistsError(
@@ -473,12 +545,22 @@ def write_sample_lake(lake: Path, seed: int = 2022, scale: int = 1) -> list[Path
     shutil.copyfile(FOLK1A_FILE, population)
     written.append(population)
 
-    survey_rng = random.Random(f"{seed}:survey")  # str seeds hash with SHA-512: stable
-    for name, rows in _survey_tables(survey_rng, municipalities, scale).items():
-        write(f"survey/{SURVEY_YEAR}/{name}", _ansi_csv(rows))
+    if survey_respondents is None:
+        survey_rng = random.Random(f"{seed}:survey")  # str seeds hash with SHA-512: stable
+        for name, rows in _survey_tables(survey_rng, municipalities, scale).items():
+            write(f"survey/{SURVEY_YEAR}/{name}", _ansi_csv(rows))
+    else:
+        variables = survey_variables or EMPLOYEE_VARIABLES
+        folder = landing / "survey" / str(SURVEY_YEAR)
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_employee_dataset(folder / "dataset.csv", seed, survey_respondents, variables)
+        written.append(folder / "dataset.csv")
+        write(f"survey/{SURVEY_YEAR}/labels.csv", _ansi_csv(_employee_labels(variables)))
+        write(f"survey/{SURVEY_YEAR}/structure.csv", _ansi_csv(_employee_structure(variables)))
 
-    idebank_rng = random.Random(f"{seed}:idebank")
-    proposals = _proposals(idebank_rng, municipalities, scale)
+    if idebank_rows is not None:
+        scale = _idebank_scale(seed, municipalities, idebank_rows)
+    proposals = _proposals(random.Random(f"{seed}:idebank"), municipalities, scale)
     in_xlsx = {m.code for m in municipalities if m.region == XLSX_REGION}
     csv_rows, xlsx_rows = _extract_rows(proposals, in_xlsx)
     write(
@@ -633,6 +715,102 @@ def _ansi_csv(rows: list[list]) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------------
+# Employee survey
+# ---------------------------------------------------------------------------------------------
+
+
+def _employee_variable(k: int) -> tuple[str, str]:
+    """Name and structure text of six-point variable ``k`` (1-based): item of a matrix question."""
+    subject = EMPLOYEE_SUBJECTS[(k - 1) // len(EMPLOYEE_ITEMS) % len(EMPLOYEE_SUBJECTS)]
+    item = EMPLOYEE_ITEMS[(k - 1) % len(EMPLOYEE_ITEMS)]
+    return f"q_{k}", f"{EMPLOYEE_QUESTION.format(subject)} - {item}"
+
+
+def _employee_structure(variables: int) -> list[list]:
+    """structure.csv of the employee survey: the key, the six-point items, the status."""
+    rows = [list(STRUCTURE_HEADER)]
+    rows.append(["respondentid", "respondentid", "Background", "Number", "Respondent-id", "", ""])
+    for k in range(1, variables + 1):
+        name, text = _employee_variable(k)
+        rows.append([name, name, "Closed", "Single", text, "", ""])
+    rows += [
+        ["statoverall", f"stato_{value}", "Closed", "Multiple", "Samlet status", value, text]
+        for value, text in STATUS_CHOICES
+    ]
+    return rows
+
+
+def _employee_labels(variables: int) -> list[list]:
+    """labels.csv of the employee survey: the six-point scale per item, 0/1 per status flag."""
+    rows = [
+        [f"q_{k}", code, label] for k in range(1, variables + 1) for code, label in SCALE_LABELS
+    ]
+    rows += [
+        [f"stato_{value}", flag, label]
+        for value, _ in STATUS_CHOICES
+        for flag, label in FLAG_LABELS
+    ]
+    return rows
+
+
+def _write_employee_dataset(path: Path, seed: int, respondents: int, variables: int) -> None:
+    """dataset.csv of the employee survey, written in chunks of EMPLOYEE_CHUNK_ROWS rows.
+
+    Status 1, 2 and 5 leave every item blank, status 3 answers the items up to a random stop,
+    status 4 all of them; both skip an item now and then. Each item has its own jittered answer
+    distribution. The text is built with numpy as one byte matrix per chunk (a Python loop per
+    cell would take minutes at 500,000 × 100): every field has a fixed slot, and slots of blank
+    cells and of leading zeros of the key are masked out.
+    """
+    digest = hashlib.sha256(f"{seed}:employee survey".encode()).digest()
+    rng = np.random.default_rng(int.from_bytes(digest[:16], "big"))
+    weights = np.array(EMPLOYEE_CODE_WEIGHTS) * rng.uniform(
+        *EMPLOYEE_CODE_JITTER, size=(variables, len(EMPLOYEE_CODE_WEIGHTS))
+    )
+    cumulative = np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1)
+    statuses = len(STATUS_CHOICES)
+    fields = variables + statuses  # after the key, each field is ";" and at most one character
+    next_id = int(rng.integers(*FIRST_RESPONDENT_ID))
+    header = ";".join(
+        ["respondentid", *(f"q_{k}" for k in range(1, variables + 1))]
+        + [f"stato_{value}" for value, _ in STATUS_CHOICES]
+    )
+    with path.open("wb") as out:
+        out.write(f"{header}\r\n".encode("cp1252"))
+        for start in range(0, respondents, EMPLOYEE_CHUNK_ROWS):
+            n = min(EMPLOYEE_CHUNK_ROWS, respondents - start)
+            ids = next_id + np.cumsum(rng.integers(1, RESPONDENT_ID_STEP + 1, size=n))
+            next_id = int(ids[-1])
+            status = 1 + rng.choice(statuses, size=n, p=EMPLOYEE_STATUS_SHARES)
+            stop = np.where(status == 4, variables, 0)
+            partial = status == 3
+            stop[partial] = rng.integers(1, max(2, variables), size=int(partial.sum()))
+            draws = rng.random((n, variables))
+            codes = np.empty((n, variables), dtype=np.uint8)
+            for k in range(variables):
+                codes[:, k] = 1 + np.searchsorted(cumulative[k, :-1], draws[:, k], side="right")
+            answered = (np.arange(variables) < stop[:, None]) & (
+                rng.random((n, variables)) >= EMPLOYEE_ITEM_BLANK
+            )
+            flags = status[:, None] == np.arange(1, statuses + 1)
+
+            width = len(str(next_id))
+            matrix = np.empty((n, width + 2 * fields + 2), dtype=np.uint8)
+            keep = np.ones(matrix.shape, dtype=bool)
+            for d in range(width):
+                place = 10 ** (width - 1 - d)
+                matrix[:, d] = ord("0") + ids // place % 10
+                keep[:, d] = (ids >= place) | (d == width - 1)
+            cells = matrix[:, width : width + 2 * fields]
+            cells[:, 0::2] = ord(";")
+            cells[:, 1::2][:, :variables] = ord("0") + codes
+            cells[:, 1::2][:, variables:] = ord("0") + flags
+            keep[:, width + 1 : width + 2 * variables : 2] = answered
+            matrix[:, -2:] = (ord("\r"), ord("\n"))
+            out.write(matrix[keep].tobytes())
+
+
+# ---------------------------------------------------------------------------------------------
 # Idébank
 # ---------------------------------------------------------------------------------------------
 
@@ -676,6 +854,27 @@ def _proposals(
         rng.shuffle(by_code[m.code])
         ordered += by_code[m.code]
     return ordered
+
+
+def _idebank_scale(seed: int, municipalities: list[Municipality], rows: int) -> int:
+    """The scale whose extract has about ``rows`` rows (at least scale 1).
+
+    Rows grow about linearly with the scale but vary by a few per cent with the draws of each
+    scale: a few proportional corrections, keeping the scale that came closest.
+    """
+
+    def rows_at(scale: int) -> int:
+        proposals = _proposals(random.Random(f"{seed}:idebank"), municipalities, scale)
+        return sum(len(p.areas) for p in proposals)
+
+    tried = {1: rows_at(1)}
+    scale = max(1, round(rows / tried[1]))
+    for _ in range(IDEBANK_SCALE_STEPS):
+        if scale in tried:
+            break
+        tried[scale] = rows_at(scale)
+        scale = max(1, round(scale * rows / tried[scale]))
+    return min(tried, key=lambda k: abs(tried[k] - rows))
 
 
 def _savings_targets(rng: random.Random, municipalities: list[Municipality]) -> dict[int, int]:
