@@ -57,6 +57,11 @@ def append(path: Path, table: str, rows: list[tuple]) -> None:
     """Append rows (in the column order of ``TABLES[table]``) to the audit database."""
     if not rows:
         return
+    import pyarrow as pa
+
+    columns = list(zip(*rows, strict=True))
+    # One bulk insert from Arrow: DuckDB's executemany binds row by row.
+    batch = pa.table({f"c{i}": list(values) for i, values in enumerate(columns)})
     with connect(path) as con:
-        width = len(rows[0])
-        con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * width)})", rows)
+        con.register("audit_batch", batch)
+        con.execute(f"INSERT INTO {table} SELECT * FROM audit_batch")

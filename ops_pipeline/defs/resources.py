@@ -28,6 +28,12 @@ class LakeResource(dg.ConfigurableResource):
     # (``ops-pipeline run --max-rejected-rows N``); rejected rows stay in the audit either way.
     max_rejected_rows: int = 0
 
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # Every run ends in quality checks: start their slow import now, in the background.
+        from ops_pipeline.defs.quality.checks import warm_up
+
+        warm_up()
+
     @property
     def lake(self) -> Lake:
         return Lake(Path(self.root))
