@@ -7,7 +7,7 @@ and the command line alike.
 import dagster as dg
 
 from ops_pipeline import audit
-from ops_pipeline.defs import idebank, publish, reference, survey
+from ops_pipeline.defs import idebank, publish, reference, report, survey
 from ops_pipeline.defs.automation import build_automation
 from ops_pipeline.defs.quality.checks import CHECKS
 from ops_pipeline.defs.resources import LakeResource
@@ -32,6 +32,8 @@ ASSETS = [
     idebank.savings_by_measure,
     idebank.idebank_overview,
     idebank.proposals_mart,
+    report.savings_potential_by_group,
+    report.analysis_report,
 ]
 MART_KEYS = [
     key

@@ -131,6 +131,17 @@ SCHEMAS: dict[str, list[tuple[str, str]]] = {
         ("benchmark_per_inhabitant", "DOUBLE"),
         ("potential_dkk", "DOUBLE"),
     ],
+    "marts.savings_potential_by_group": [
+        ("budget_year", "INTEGER"),
+        ("grouping", "VARCHAR"),
+        ("group", "VARCHAR"),
+        ("method", "VARCHAR"),
+        ("top_n", "INTEGER"),
+        ("members", "INTEGER"),
+        ("benchmark_per_inhabitant", "DOUBLE"),
+        ("potential_dkk", "DOUBLE"),
+        ("group_order", "INTEGER"),
+    ],
     "marts.savings_by_measure": [
         ("budget_year", "INTEGER"),
         ("measure_type", "VARCHAR"),

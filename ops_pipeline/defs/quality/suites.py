@@ -496,6 +496,27 @@ SUITES: tuple[Suite, ...] = (
         ),
     ),
     Suite(
+        "savings_potential_by_group_suite",
+        ("marts", "savings_potential_by_group"),
+        "One row per budget year, grouping, group, method and top_n; 1–98 members; potentials "
+        "not negative.",
+        (
+            schema("marts.savings_potential_by_group"),
+            Batch(
+                "rows",
+                "SELECT * FROM marts.savings_potential_by_group",
+                (
+                    unique("budget_year", "grouping", "group", "method", "top_n"),
+                    in_set("grouping", ["region", "size_band"], "is not a known grouping"),
+                    in_set("method", ["gap", "level"], "is not a known method"),
+                    between("members", 1, 98, "is not between 1 and 98 members"),
+                    between("potential_dkk", 0, None, "is negative"),
+                ),
+                locate=("budget_year", "grouping", "group", "method", "top_n"),
+            ),
+        ),
+    ),
+    Suite(
         "savings_by_measure_suite",
         ("marts", "savings_by_measure"),
         "One row per budget year and measure type.",
