@@ -1,7 +1,9 @@
 """``ops-pipeline``: make a sample lake, or refresh a lake's warehouse.
 
     ops-pipeline sample [--lake DIR] [--seed N] [--scale K] [--if-empty]
-    ops-pipeline run [--lake DIR]
+    ops-pipeline run [--lake DIR] [--wait SECONDS]
+    ops-pipeline history [--lake DIR]
+    ops-pipeline restore RUN_ID [--lake DIR] [--wait SECONDS]
 
 The lake is ``--lake``, else ``$OPS_DATA_LAKE``, else ``data_lake/`` in the repository. Runs are
 recorded in the Dagster instance of ``$DAGSTER_HOME`` (default: ``dagster_home/`` in the
@@ -62,6 +64,17 @@ def main(argv: list[str] | None = None) -> int:
         help="let the quality gate pass with up to N unreadable landing rows per source "
         "(default 0; rejected rows are kept in the audit either way)",
     )
+    run.add_argument("--wait", type=float, default=0, metavar="SECONDS", help=WAIT_HELP)
+
+    listing = commands.add_parser("history", help="list the kept publications of the warehouse")
+    listing.add_argument("--lake", help="lake folder (default: $OPS_DATA_LAKE or data_lake/)")
+
+    restore = commands.add_parser(
+        "restore", help="publish a kept publication again: its warehouse and exports"
+    )
+    restore.add_argument("run_id", metavar="RUN_ID", help="its run id (or the start of it)")
+    restore.add_argument("--lake", help="lake folder (default: $OPS_DATA_LAKE or data_lake/)")
+    restore.add_argument("--wait", type=float, default=0, metavar="SECONDS", help=WAIT_HELP)
 
     args = parser.parse_args(argv)
     lake = Lake(lake_path(args.lake))
@@ -72,7 +85,16 @@ def main(argv: list[str] | None = None) -> int:
             "idebank_rows": args.idebank_rows,
         }
         return _sample(lake, args.seed, args.scale, args.if_empty, shape)
-    return _run(lake, args.max_rejected_rows, args.year)
+    if args.command == "history":
+        return _history(lake)
+    if args.command == "restore":
+        return _restore(lake, args.run_id, args.wait)
+    return _run(lake, args.max_rejected_rows, args.year, args.wait)
+
+
+WAIT_HELP = (
+    "when another run holds the lake, wait up to SECONDS for it to finish (default 0: fail at once)"
+)
 
 
 def _sample(lake: Lake, seed: int, scale: int, if_empty: bool, shape: dict) -> int:
@@ -100,7 +122,9 @@ def _sample(lake: Lake, seed: int, scale: int, if_empty: bool, shape: dict) -> i
     return 0
 
 
-def _run(lake: Lake, max_rejected_rows: int = 0, years: list[str] | None = None) -> int:
+def _run(
+    lake: Lake, max_rejected_rows: int = 0, years: list[str] | None = None, wait: float = 0
+) -> int:
     if not lake.landing_files():
         print(
             f"ops-pipeline: no files in {lake.landing}: put exports there, or make a sample lake "
@@ -108,6 +132,17 @@ def _run(lake: Lake, max_rejected_rows: int = 0, years: list[str] | None = None)
             file=sys.stderr,
         )
         return 2
+    from ops_pipeline import runlock
+
+    try:
+        with runlock.run_lock(lake, wait):
+            return _run_locked(lake, max_rejected_rows, years)
+    except runlock.RunLockBusy as busy:
+        print(f"ops-pipeline: {busy}", file=sys.stderr)
+        return 1
+
+
+def _run_locked(lake: Lake, max_rejected_rows: int, years: list[str] | None) -> int:
     # The lake and instance for everything this process starts, as for `dagster dev`.
     os.environ[LAKE_ENV_VAR] = str(lake.root)
     os.environ.setdefault("DAGSTER_HOME", str(DAGSTER_HOME))
@@ -115,17 +150,21 @@ def _run(lake: Lake, max_rejected_rows: int = 0, years: list[str] | None = None)
 
     import dagster as dg
 
+    from ops_pipeline import history, runlock
     from ops_pipeline.refresh import refresh
 
     started = time.monotonic()
     with dg.DagsterInstance.get() as instance:
+        # Holding the lock: runs a killed process left are dead, and its leftovers cleared first.
+        runlock.fail_abandoned_runs(instance, lake)
+        history.recover(lake)
         try:
             result = refresh(
                 lake,
                 instance,
                 years=years,
                 max_rejected_rows=max_rejected_rows,
-                tags={"ops_pipeline/lake": str(lake.root), "ops_pipeline/started_by": "cli"},
+                tags={runlock.LAKE_TAG: str(lake.root), runlock.STARTED_BY_TAG: "cli"},
             )
         except ValueError as exc:
             print(f"ops-pipeline: {exc}", file=sys.stderr)
@@ -138,6 +177,29 @@ def _run(lake: Lake, max_rejected_rows: int = 0, years: list[str] | None = None)
         )
         return 1
     print(summary(lake, result.run_id, time.monotonic() - started))
+    return 0
+
+
+def _history(lake: Lake) -> int:
+    from ops_pipeline import history
+
+    print(history.describe(history.list_publications(lake), history.current_publication(lake)))
+    return 0
+
+
+def _restore(lake: Lake, run_id: str, wait: float) -> int:
+    from ops_pipeline import history, runlock
+
+    try:
+        restored = history.restore_publication(lake, run_id, wait=wait)
+    except (history.HistoryError, runlock.RunLockBusy) as error:
+        print(f"ops-pipeline: {error}", file=sys.stderr)
+        return 1
+    source = f", restored from {restored.restored_from}" if restored.restored_from else ""
+    print(
+        f"Published: {restored.id} (run {restored.run_id}{source}) as {lake.warehouse} and "
+        f"{history.exports_link(lake)}/"
+    )
     return 0
 
 

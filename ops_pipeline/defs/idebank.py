@@ -9,6 +9,7 @@ from ops_pipeline import sql
 from ops_pipeline.defs.marts import sql_mart
 from ops_pipeline.defs.partitions import SINGLE_RUN, YEARS, partition_years
 from ops_pipeline.defs.resources import OWNER, LakeResource, table_metadata
+from ops_pipeline.faults import fault_point
 from ops_pipeline.lake import IDEBANK, Lake
 from ops_pipeline.readers.corrections import CorrectionSet
 from ops_pipeline.readers.errors import LandingError
@@ -57,6 +58,7 @@ def stage_idebank_rows(
     for year in sorted(set(years) & set(lake.years(IDEBANK))):
         folder = lake.source_folder(IDEBANK) / str(year)
         paths = read_idebank(con, folder, year, lake.scratch, corrections)
+        fault_point("ingest")
         rows = dict(
             con.execute("SELECT source_file, count(*) FROM ib_rows GROUP BY ALL").fetchall()
         )

@@ -23,6 +23,7 @@ import duckdb
 from ops_pipeline import audit
 from ops_pipeline.defs.quality.suites import MAX_REJECTED_ROWS, SUITES, Batch, Expect, Suite
 from ops_pipeline.defs.resources import LakeResource
+from ops_pipeline.faults import fault_point
 
 DOCS_SITE = "lake"
 SAMPLE_ROWS = 10
@@ -354,6 +355,7 @@ def build_check(suite: Suite) -> dg.AssetChecksDefinition:
             outcome = run_suite(
                 con, suite, lake.lake.docs, max_rejected_rows=lake.max_rejected_rows
             )
+        fault_point("check")
         audit.append(
             lake.lake.audit_db, "validation_results", audit_rows(outcome, context.run.run_id)
         )
