@@ -35,6 +35,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.xml.constants import ARC_CORE
 from openpyxl.xml.functions import tostring
 
+from ops_pipeline.readers.surveyxact import STRUCTURE_COLUMNS
+
 REFERENCE_DIR = Path(__file__).resolve().parents[1] / "reference"
 MUNICIPALITIES_FILE = REFERENCE_DIR / "municipalities.csv"
 FOLK1A_FILE = REFERENCE_DIR / "folk1a_2020K1-2023K1.csv"
@@ -55,15 +57,8 @@ NOT_DISTRIBUTED = (0, 1)  # status 1
 FIRST_RESPONDENT_ID = (4_000_000, 6_000_000)
 RESPONDENT_ID_STEP = 40  # SurveyXact's respondent ids increase with gaps
 
-STRUCTURE_HEADER = (
-    "questionName",
-    "variableName",
-    "questionType",
-    "subType",
-    "questionText",
-    "choiceValue",
-    "choiceText",
-)
+# The structure table's header as SurveyXact writes it (and the reader expects it).
+STRUCTURE_HEADER = tuple(STRUCTURE_COLUMNS)
 STATUS_CHOICES = (
     (1, "Ny"),
     (2, "Distribueret"),
