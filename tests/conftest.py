@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -25,17 +24,9 @@ def dagster_home(tmp_path_factory) -> Path:
 @pytest.fixture
 def cli(dagster_home):
     """Run ``ops-pipeline`` as a user does, in its own process."""
+    from publications import run_cli
 
     def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-        environment = {**os.environ, "DAGSTER_HOME": str(dagster_home), **(env or {})}
-        environment.pop("OPS_DATA_LAKE", None)
-        return subprocess.run(
-            [sys.executable, "-m", "ops_pipeline.cli", *args],
-            capture_output=True,
-            text=True,
-            env=environment,
-            cwd=REPO,
-            timeout=600,
-        )
+        return run_cli(dagster_home, *args, env=env)
 
     return run
