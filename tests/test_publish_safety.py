@@ -124,15 +124,20 @@ print(json.dumps({"before": before, "streamed": streamed, "after": marts()}), fl
 """
 
 
-def test_a_reader_never_blocks_a_refresh(lake, dagster_home):
-    old = snapshot(lake / "warehouse.duckdb")
-    reader = subprocess.Popen(
+def start_reader(lake: Path) -> subprocess.Popen:
+    """A BI-like session in its own process, holding the warehouse open read-only."""
+    return subprocess.Popen(
         [sys.executable, "-c", READER, str(lake / "warehouse.duckdb")],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def test_a_reader_never_blocks_a_refresh(lake, dagster_home):
+    old = snapshot(lake / "warehouse.duckdb")
+    reader = start_reader(lake)
     try:
         assert reader.stdout.readline() == "ready\n", reader.stderr.read()
         add_proposal(lake)
@@ -305,13 +310,7 @@ def test_an_open_reader_keeps_a_pruned_publication(lake):
     """A session left open for days outlives its publication's folder."""
     store = Lake(lake)
     marts = mart_names(lake / "warehouse.duckdb")
-    reader = subprocess.Popen(
-        [sys.executable, "-c", READER, str(lake / "warehouse.duckdb")],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    reader = start_reader(lake)
     try:
         assert reader.stdout.readline() == "ready\n", reader.stderr.read()
         opened = history.current_publication(store)

@@ -11,6 +11,7 @@ start``), so ``dagster dev`` never refreshes a lake by surprise.
 """
 
 import csv
+import hashlib
 import json
 from pathlib import Path
 
@@ -47,8 +48,6 @@ def fingerprint(lake: Lake, previous: dict) -> dict:
 
 def _quarter_digests(path: Path) -> dict[str, str]:
     """A digest of each quarter's rows of a FOLK1A file (unreadable: one marker for all)."""
-    import hashlib
-
     quarters: dict[str, list[str]] = {}
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
@@ -131,7 +130,5 @@ def build_automation(job):
 
 
 def file_digest_of(fingerprints: dict) -> str:
-    import hashlib
-
     text = json.dumps({k: v["sha256"] for k, v in fingerprints.items()}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]

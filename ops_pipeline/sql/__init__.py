@@ -15,7 +15,3 @@ SQL_DIR = Path(__file__).parent
 def query(name: str) -> str:
     """The SELECT of ``<layer>/<table>``, e.g. ``query("marts/survey_response")``."""
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
-
-
-def mart_names() -> list[str]:
-    return sorted(p.stem for p in (SQL_DIR / "marts").glob("*.sql"))
