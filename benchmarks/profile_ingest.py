@@ -43,6 +43,7 @@ def main(lake_root: Path) -> None:
     from ops_pipeline.defs.resources import WORKING_SCHEMAS
     from ops_pipeline.defs.survey import stage_survey
     from ops_pipeline.lake import SURVEY, Lake
+    from ops_pipeline.landing import gate
 
     for path in lake_root.iterdir():
         if path.name != "landing":
@@ -53,7 +54,8 @@ def main(lake_root: Path) -> None:
     con = TimedConnection(duckdb.connect(str(lake.working_db)))
     for schema in WORKING_SCHEMAS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    stage_survey(con, lake, lake.years(SURVEY))
+    inventory, _ = gate(lake)
+    stage_survey(con, lake, inventory, inventory.years(SURVEY))
     closing = time.perf_counter()
     con.close()
     total = time.perf_counter() - started

@@ -32,15 +32,17 @@ def ingest(root: Path) -> dict:
     from ops_pipeline.defs.resources import WORKING_SCHEMAS
     from ops_pipeline.defs.survey import stage_survey
     from ops_pipeline.lake import SURVEY, Lake
+    from ops_pipeline.landing import gate
 
     lake = Lake(root)
-    years = lake.years(SURVEY)
+    inventory, _ = gate(lake)
+    years = inventory.years(SURVEY)
     lake.work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     con = duckdb.connect(str(lake.working_db))
     for schema in WORKING_SCHEMAS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    stage_survey(con, lake, years)
+    stage_survey(con, lake, inventory, years)
     con.close()  # includes the checkpoint that writes the tables to the file
     seconds = time.perf_counter() - started
     with duckdb.connect(str(lake.working_db), read_only=True) as con:

@@ -3,7 +3,9 @@
 - ``ingested_files``: every landing file read, with checksum, size, rows and the run that read it.
 - ``rejected_rows``: rows a reader could not parse, verbatim, with file, line and reason.
 - ``validation_results``: the outcome of every expectation of every quality gate.
-- ``corrections``: every correction from ``<lake>/corrections/`` that a run applied.
+- ``corrections``: every correction from ``<lake>/corrections/`` that a run applied, or skipped
+  because the run did not refresh its file's year (``status``).
+- ``ignored_entries``: landing and corrections entries the gate ignored, with the rule.
 
 No BI tool needs this file. The published warehouse carries the rows of its own run in schema
 ``audit`` (rejected rows without their raw text, which may hold personal data).
@@ -27,8 +29,11 @@ TABLES = {
         checked_at TIMESTAMPTZ)""",
     "corrections": """(run_id VARCHAR, asset VARCHAR, partition VARCHAR, corrections_file VARCHAR,
         corrections_row BIGINT, file VARCHAR, key VARCHAR, field VARCHAR, value VARCHAR,
-        reason VARCHAR, rows_changed BIGINT, applied_at TIMESTAMPTZ)""",
+        reason VARCHAR, rows_changed BIGINT, applied_at TIMESTAMPTZ, status VARCHAR)""",
+    "ignored_entries": "(run_id VARCHAR, path VARCHAR, rule VARCHAR)",
 }
+# Columns added to a table after lakes were created with it: added on open.
+ADDED_COLUMNS = {"corrections": [("status", "VARCHAR")]}
 # What the published warehouse shows of each table (no raw rows there).
 PUBLISHED_COLUMNS = {
     "ingested_files": "run_id, asset, partition, file, sha256, size_bytes, rows, read_at",
@@ -36,7 +41,8 @@ PUBLISHED_COLUMNS = {
     "validation_results": "run_id, asset, partition, check_name, expectation, column_name, "
     "success, element_count, unexpected_count, checked_at",
     "corrections": "run_id, asset, partition, corrections_file, corrections_row, file, key, "
-    "field, value, reason, rows_changed, applied_at",
+    "field, value, reason, rows_changed, applied_at, status",
+    "ignored_entries": "run_id, path, rule",
 }
 
 
@@ -50,6 +56,9 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(path))
     for table, columns in TABLES.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS {table} {columns}")
+    for table, added in ADDED_COLUMNS.items():
+        for column, kind in added:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
     return con
 
 

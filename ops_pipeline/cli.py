@@ -2,6 +2,7 @@
 
     ops-pipeline sample [--lake DIR] [--seed N] [--scale K] [--if-empty]
     ops-pipeline run [--lake DIR] [--wait SECONDS]
+    ops-pipeline check [--lake DIR] [--wait SECONDS]
     ops-pipeline history [--lake DIR]
     ops-pipeline restore RUN_ID [--lake DIR] [--wait SECONDS]
 
@@ -66,6 +67,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     run.add_argument("--wait", type=float, default=0, metavar="SECONDS", help=WAIT_HELP)
 
+    check = commands.add_parser(
+        "check",
+        help="the landing gate, every reader and every quality check, publishing nothing",
+    )
+    check.add_argument("--lake", help="lake folder (default: $OPS_DATA_LAKE or data_lake/)")
+    check.add_argument("--wait", type=float, default=0, metavar="SECONDS", help=WAIT_HELP)
+
     listing = commands.add_parser("history", help="list the kept publications of the warehouse")
     listing.add_argument("--lake", help="lake folder (default: $OPS_DATA_LAKE or data_lake/)")
 
@@ -89,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         return _history(lake)
     if args.command == "restore":
         return _restore(lake, args.run_id, args.wait)
+    if args.command == "check":
+        return _run(lake, wait=args.wait, check=True)
     return _run(lake, args.max_rejected_rows, args.year, args.wait)
 
 
@@ -103,7 +113,7 @@ def _sample(lake: Lake, seed: int, scale: int, if_empty: bool, shape: dict) -> i
     if scale < 1:
         print("ops-pipeline: --scale must be 1 or more", file=sys.stderr)
         return 2
-    if if_empty and lake.landing_files():
+    if if_empty and _landing_entries(lake):
         print(f"Landing zone {lake.landing} already has files: left as it is.")
         return 0
     try:
@@ -122,10 +132,35 @@ def _sample(lake: Lake, seed: int, scale: int, if_empty: bool, shape: dict) -> i
     return 0
 
 
+def _landing_entries(lake: Lake) -> bool:
+    from ops_pipeline import landing
+
+    inventory = landing.scan(lake)
+    return bool(inventory.files or inventory.refused)
+
+
 def _run(
-    lake: Lake, max_rejected_rows: int = 0, years: list[str] | None = None, wait: float = 0
+    lake: Lake,
+    max_rejected_rows: int = 0,
+    years: list[str] | None = None,
+    wait: float = 0,
+    check: bool = False,
 ) -> int:
-    if not lake.landing_files():
+    from ops_pipeline import landing
+
+    # The gate first, before Dagster starts: a refused lake fails in a fraction of a second.
+    inventory, _ = landing.gate(lake)
+    if inventory.refused:
+        for error in inventory.refused:
+            print(f"ops-pipeline: {error}", file=sys.stderr)
+        print(
+            f"ops-pipeline: {len(inventory.refused)} landing "
+            f"{'entry' if len(inventory.refused) == 1 else 'entries'} refused: nothing was "
+            "staged; the published warehouse is unchanged.",
+            file=sys.stderr,
+        )
+        return 1
+    if not inventory.files:
         print(
             f"ops-pipeline: no files in {lake.landing}: put exports there, or make a sample lake "
             f"with `ops-pipeline sample --lake {lake.root}`",
@@ -136,13 +171,15 @@ def _run(
 
     try:
         with runlock.run_lock(lake, wait):
-            return _run_locked(lake, max_rejected_rows, years)
+            return _run_locked(lake, max_rejected_rows, years, check, inventory)
     except runlock.RunLockBusy as busy:
         print(f"ops-pipeline: {busy}", file=sys.stderr)
         return 1
 
 
-def _run_locked(lake: Lake, max_rejected_rows: int, years: list[str] | None) -> int:
+def _run_locked(
+    lake: Lake, max_rejected_rows: int, years: list[str] | None, check: bool, inventory
+) -> int:
     # The lake and instance for everything this process starts, as for `dagster dev`.
     os.environ[LAKE_ENV_VAR] = str(lake.root)
     os.environ.setdefault("DAGSTER_HOME", str(DAGSTER_HOME))
@@ -165,17 +202,22 @@ def _run_locked(lake: Lake, max_rejected_rows: int, years: list[str] | None) -> 
                 years=years,
                 max_rejected_rows=max_rejected_rows,
                 tags={runlock.LAKE_TAG: str(lake.root), runlock.STARTED_BY_TAG: "cli"},
+                check=check,
             )
         except ValueError as exc:
             print(f"ops-pipeline: {exc}", file=sys.stderr)
             return 2
     if not result.success:
-        print(f"ops-pipeline: {failure_message(result)}", file=sys.stderr)
+        for line in failure_message(result).splitlines():
+            print(f"ops-pipeline: {line}", file=sys.stderr)
         print(
             f"ops-pipeline: run {result.run_id} failed; the published warehouse is unchanged.",
             file=sys.stderr,
         )
         return 1
+    if check:
+        print(check_summary(lake, inventory, result, time.monotonic() - started))
+        return 0
     print(summary(lake, result.run_id, time.monotonic() - started))
     return 0
 
@@ -218,16 +260,57 @@ def failure_message(result) -> str:
         if not event.is_step_failure:
             continue
         error = event.step_failure_data.error
-        # Dagster wraps the asset's exception: the innermost cause is what the code raised.
-        while error.cause is not None:
-            error = error.cause
+        ours = landing_message(error)
+        if ours is not None:
+            return ours
+        error = _error_chain(error)[-1]
         message = error.message.strip().splitlines()[0] if error.message.strip() else ""
-        # "ops_pipeline.readers.errors.LandingError: <message>" → "<message>"
         message = re.sub(rf"^[\w.]*{re.escape(error.cls_name)}: ", "", message)
-        if error.cls_name.endswith(("LandingError", "PopulationError")):
-            return message
         return f"{event.step_key} failed: {error.cls_name}: {message}"
     return "the run failed (see the run in `dagster dev` for details)"
+
+
+def landing_message(error) -> str | None:
+    """The project's own message in a serialised error, wherever it sits in the chain: Dagster
+    wraps what an asset raised, and a landing error may carry the library error it came from.
+    A refusal of the gate is several lines, one per entry."""
+    names = _landing_error_names()
+    ours = next((e for e in _error_chain(error) if e.cls_name in names), None)
+    if ours is None:
+        return None
+    # "ops_pipeline.readers.errors.LandingError: <message>" → "<message>"
+    return re.sub(rf"^[\w.]*{re.escape(ours.cls_name)}: ", "", ours.message.strip())
+
+
+def _error_chain(error) -> list:
+    """A serialised error and its causes and contexts, outermost first."""
+    chain, seen = [], set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        chain.append(error)
+        error = error.cause or error.context
+    return chain
+
+
+def _landing_error_names() -> set[str]:
+    from ops_pipeline.readers.errors import LandingError
+
+    names, todo = set(), [LandingError]
+    while todo:
+        cls = todo.pop()
+        names.add(cls.__name__)
+        todo += cls.__subclasses__()
+    return names
+
+
+def check_summary(lake: Lake, inventory, result, seconds: float) -> str:
+    """One line: what the check read and judged, and that the lake would refresh."""
+    checks = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    return (
+        f"{lake.landing}: would refresh: {len(inventory.files)} landing files read "
+        f"({len(inventory.ignored)} ignored), {len(checks)} quality checks passed in "
+        f"{seconds:.1f} s; nothing published (run {result.run_id})."
+    )
 
 
 def summary(lake: Lake, run_id: str, seconds: float) -> str:

@@ -7,7 +7,7 @@ and the command line alike.
 import dagster as dg
 
 from ops_pipeline import audit
-from ops_pipeline.defs import idebank, publish, reference, report, survey
+from ops_pipeline.defs import gate, idebank, publish, reference, report, survey
 from ops_pipeline.defs.automation import build_automation
 from ops_pipeline.defs.quality.checks import CHECKS
 from ops_pipeline.defs.resources import LakeResource
@@ -17,6 +17,7 @@ from ops_pipeline.schemas import column_schema
 REFRESH_JOB = "annual_refresh"
 
 ASSETS = [
+    gate.landing_files,
     reference.municipalities,
     reference.landing_population,
     reference.population,
@@ -66,9 +67,26 @@ refresh_job = dg.define_asset_job(
 SCHEDULE, SENSOR = build_automation(refresh_job)
 
 
-def build_definitions(lake: str | None = None, max_rejected_rows: int = 0) -> dg.Definitions:
-    """Definitions bound to one lake (``--lake``, else ``OPS_DATA_LAKE``, else the default)."""
-    resource = LakeResource(root=str(lake_path(lake)), max_rejected_rows=max_rejected_rows)
+# What `ops-pipeline check` runs: every step but those that publish (warehouse, reports).
+CHECKED = [
+    key
+    for assets in ASSETS
+    if isinstance(assets, dg.AssetsDefinition)
+    for key in assets.keys
+    if key.path[0] not in ("published", "reports")
+]
+
+
+def build_definitions(
+    lake: str | None = None, max_rejected_rows: int = 0, working_database=None
+) -> dg.Definitions:
+    """Definitions bound to one lake (``--lake``, else ``OPS_DATA_LAKE``, else the default);
+    ``working_database`` replaces the lake's working database (``ops-pipeline check``)."""
+    resource = LakeResource(
+        root=str(lake_path(lake)),
+        max_rejected_rows=max_rejected_rows,
+        working_database=str(working_database or ""),
+    )
     return dg.Definitions(
         # Code references: the UI links each asset to the file and line that defines it.
         assets=dg.with_source_code_references(ASSETS),

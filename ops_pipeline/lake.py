@@ -8,7 +8,6 @@ the repository.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,8 +18,6 @@ LAKE_ENV_VAR = "OPS_DATA_LAKE"
 SURVEY = "survey"
 IDEBANK = "idebank"
 POPULATION = "population"
-
-_YEAR_FOLDER = re.compile(r"^(19|20)\d\d$")
 
 
 def lake_path(explicit: str | os.PathLike | None = None) -> Path:
@@ -72,45 +69,24 @@ class Lake:
         """Great Expectations Data Docs of the runs."""
         return self.root / "docs"
 
-    def partition_of(self, path: Path) -> str:
-        """The year a landing file belongs to (its year folder), or '' (population files)."""
-        try:
-            parts = Path(path).resolve().relative_to(self.landing.resolve()).parts
-        except ValueError:
-            return ""
-        return parts[1] if len(parts) > 2 and _YEAR_FOLDER.match(parts[1]) else ""
-
     def source_folder(self, source: str) -> Path:
         return self.landing / source
 
-    def years(self, source: str) -> list[int]:
-        """Year folders of a source (``survey``/``idebank``), sorted."""
-        folder = self.source_folder(source)
-        if not folder.is_dir():
-            return []
-        return sorted(
-            int(p.name) for p in folder.iterdir() if p.is_dir() and _YEAR_FOLDER.match(p.name)
-        )
+    def partition_of(self, path: Path | str) -> str:
+        """The year a landing file belongs to (its year folder), or '' (population files)."""
+        parts = self.relative(path).split("/")  # landing/<source>/<year>/<file>
+        if len(parts) > 3 and parts[0] == "landing" and parts[1] in (SURVEY, IDEBANK):
+            return parts[2]
+        return ""
 
-    def population_files(self) -> list[Path]:
-        folder = self.source_folder(POPULATION)
-        if not folder.is_dir():
-            return []
-        return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    def relative(self, path: Path | str) -> str:
+        """A path as shown to people: relative to the lake when inside it.
 
-    def landing_files(self) -> list[Path]:
-        """Every file in the landing zone (hidden files excluded), sorted."""
-        if not self.landing.is_dir():
-            return []
-        return sorted(
-            p
-            for p in self.landing.rglob("*")
-            if p.is_file() and not any(part.startswith(".") for part in p.parts)
-        )
-
-    def relative(self, path: Path) -> str:
-        """A path as shown to people: relative to the lake when inside it."""
-        try:
-            return str(Path(path).resolve().relative_to(self.root))
-        except ValueError:
-            return str(path)
+        Lexical first: ``landing/`` may be a link to a shared drive, and what is shown is the
+        path in the lake, never where a link leads."""
+        for candidate in (Path(path), Path(path).resolve()):
+            try:
+                return candidate.relative_to(self.root).as_posix()
+            except ValueError:
+                continue
+        return str(path)

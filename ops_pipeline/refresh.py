@@ -20,10 +20,14 @@ def refresh(
     years: list[str] | None = None,
     max_rejected_rows: int = 0,
     tags: dict[str, str] | None = None,
+    check: bool = False,
 ) -> dg.ExecuteInProcessResult:
     """Materialise every asset for ``years`` (default: every year of the landing zone) in one
-    run: each partition once, the warehouse published once at the end, only if all succeeded."""
-    from ops_pipeline.definitions import REFRESH_JOB, build_definitions
+    run: each partition once, the warehouse published once at the end, only if all succeeded.
+
+    ``check``: every year through the gate, the readers and the quality checks, in a throwaway
+    working database, publishing nothing (no warehouse, exports or reports)."""
+    from ops_pipeline.definitions import CHECKED, REFRESH_JOB, build_definitions
 
     known = sync_years(instance, lake)
     chosen = sorted(years or known)
@@ -37,11 +41,27 @@ def refresh(
     span = registered[registered.index(chosen[0]) : registered.index(chosen[-1]) + 1]
     if span != chosen:
         raise ValueError(f"years {', '.join(chosen)} are not a span of {', '.join(registered)}")
-    job = build_definitions(str(lake.root), max_rejected_rows).resolve_job_def(REFRESH_JOB)
-    return job.execute_in_process(
-        instance=instance,
-        raise_on_error=False,
-        # Failures are reported in one line by the caller; the full log is in the instance.
-        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
-        tags={RANGE_START: chosen[0], RANGE_END: chosen[-1], **(tags or {})},
-    )
+    working = lake.work / "check.duckdb" if check else None
+    defs = build_definitions(str(lake.root), max_rejected_rows, working_database=working)
+    job = defs.resolve_job_def(REFRESH_JOB)
+    selection = None
+    if check:
+        selection = CHECKED
+        _remove_database(working)
+    try:
+        return job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            # Failures are reported in one line by the caller; the full log is in the instance.
+            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+            tags={RANGE_START: chosen[0], RANGE_END: chosen[-1], **(tags or {})},
+            asset_selection=selection,
+        )
+    finally:
+        if check:
+            _remove_database(working)
+
+
+def _remove_database(path) -> None:
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        leftover.unlink(missing_ok=True)

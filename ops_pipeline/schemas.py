@@ -12,6 +12,13 @@ SCHEMAS: dict[str, list[tuple[str, str]]] = {
         ("region", "VARCHAR"),
         ("landsdel", "VARCHAR"),
     ],
+    "staged.landing_files": [
+        ("file", "VARCHAR"),
+        ("source", "VARCHAR"),
+        ("year", "INTEGER"),
+        ("size_bytes", "BIGINT"),
+        ("sha256", "VARCHAR"),
+    ],
     "staged.population": [
         ("quarter", "VARCHAR"),
         ("year", "INTEGER"),

@@ -30,3 +30,51 @@ def cli(dagster_home):
         return run_cli(dagster_home, *args, env=env)
 
     return run
+
+
+@pytest.fixture
+def run(dagster_home, monkeypatch, capsys):
+    """``ops-pipeline <command>`` in this process (as the console script calls it): exit code,
+    stdout, stderr. ``run(lake)`` refreshes; ``run(lake, "--year", "2021")``; ``run(lake,
+    command="check")``."""
+    from ops_pipeline import cli
+
+    monkeypatch.setenv("DAGSTER_HOME", str(dagster_home))
+
+    def run_cli(lake: Path, *extra: str, command: str = "run") -> tuple[int, str, str]:
+        code = cli.main([command, "--lake", str(lake), *extra])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run_cli
+
+
+@pytest.fixture(scope="session")
+def published_lake(tmp_path_factory, dagster_home):
+    """The small lake (tests/lakes.py), refreshed once; tests work on copies of it."""
+    import os
+
+    from lakes import small_lake
+
+    from ops_pipeline import cli
+
+    lake = small_lake(tmp_path_factory.mktemp("published"))
+    before = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    try:
+        assert cli.main(["run", "--lake", str(lake)]) == 0
+    finally:
+        if before is None:
+            os.environ.pop("DAGSTER_HOME")
+        else:
+            os.environ["DAGSTER_HOME"] = before
+    return lake
+
+
+@pytest.fixture
+def lake(published_lake, tmp_path) -> Path:
+    """A copy of the published small lake, its publication links kept as links (relative, so
+    they point into the copy)."""
+    copy = tmp_path / "lake"
+    shutil.copytree(published_lake, copy, symlinks=True)
+    return copy

@@ -51,12 +51,16 @@ def start_cli(
         )
 
 
-def published_files(lake: Path) -> dict[str, bytes]:
-    """The bytes a BI tool or a spreadsheet reads: the warehouse and every export."""
+def published_files(lake: Path, *, reports: bool = False) -> dict[str, bytes]:
+    """The bytes a BI tool or a spreadsheet reads: the warehouse and every export (and with
+    ``reports``, the annual reports people open)."""
     files = {"warehouse.duckdb": (lake / "warehouse.duckdb").read_bytes()}
-    exports = lake / "exports"
-    if exports.exists():
-        files.update({f"exports/{p.name}": p.read_bytes() for p in sorted(exports.iterdir())})
+    folders = ["exports", "reports"] if reports else ["exports"]
+    for folder in folders:
+        if (lake / folder).exists():
+            files.update(
+                {f"{folder}/{p.name}": p.read_bytes() for p in sorted((lake / folder).iterdir())}
+            )
     return files
 
 

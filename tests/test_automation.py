@@ -3,6 +3,8 @@ own test helpers on a lake of two survey years and two budget years."""
 
 from __future__ import annotations
 
+import json
+
 import dagster as dg
 import duckdb
 import pytest
@@ -11,6 +13,7 @@ from lakes import SMALL_IDEBANK, small_survey, write_folk1a, write_idebank_csv
 from ops_pipeline.definitions import SCHEDULE, SENSOR
 from ops_pipeline.defs.automation import ANNUAL_CRON, TIME_ZONE
 from ops_pipeline.lake import Lake
+from ops_pipeline.landing import scan
 from ops_pipeline.refresh import refresh
 
 POPULATION = {"2021K1": {101: 100_000, 250: 20_000}, "2022K1": {101: 101_000, 250: 21_000}}
@@ -104,8 +107,12 @@ def evaluate(sensor_cursor, instance):
 def test_sensor_requests_just_the_affected_years(tmp_path, instance, monkeypatch):
     lake = two_year_lake(tmp_path / "lake")
     monkeypatch.setenv("OPS_DATA_LAKE", str(lake.root))
+    (lake.landing / ".DS_Store").write_bytes(b"ignored")
+    (lake.landing / "idebank" / "2022" / "~$extract.xlsx").write_bytes(b"ignored")
 
     first, cursor = evaluate(None, instance)
+    # The sensor fingerprints exactly what the landing gate lets through.
+    assert sorted(json.loads(cursor)) == [f.relative for f in scan(lake).files]
     assert sorted(r.partition_key for r in first.run_requests) == ["2021", "2022", "2023"]
     assert first.dynamic_partitions_requests[0].partition_keys == ["2021", "2022", "2023"]
     instance.add_dynamic_partitions("years", ["2021", "2022", "2023"])
@@ -118,10 +125,22 @@ def test_sensor_requests_just_the_affected_years(tmp_path, instance, monkeypatch
     third, cursor = evaluate(cursor, instance)
     assert [r.partition_key for r in third.run_requests] == ["2022"]
 
-    # A file added to a survey year's folder: that survey year only.
-    (lake.landing / "survey" / "2023" / "notes.txt").write_text("revised export follows")
+    # A revised file of a survey export: that survey year only.
+    labels = next((lake.landing / "survey" / "2023").glob("labels.*"))
+    labels.write_bytes(labels.read_bytes() + labels.read_bytes()[-2:])
     fourth, cursor = evaluate(cursor, instance)
     assert [r.partition_key for r in fourth.run_requests] == ["2023"]
+
+    # A file the gate refuses: the sensor names it, runs nothing and keeps its cursor.
+    notes = lake.landing / "survey" / "2023" / "notes.txt"
+    notes.write_text("revised export follows")
+    refused = SENSOR(dg.build_sensor_context(instance=instance, cursor=cursor))
+    assert isinstance(refused, dg.SkipReason)
+    assert "landing/survey/2023/notes.txt: is not part of a SurveyXact export" in (
+        refused.skip_message
+    )
+    notes.unlink()
+    assert evaluate(cursor, instance)[0].run_requests == []
 
     # A population file whose 2021K1 changed: budget year 2021, not 2022.
     changed = {**POPULATION, "2021K1": {101: 100_500, 250: 20_000}}

@@ -4,7 +4,6 @@ Data Docs, corrections, and the GX suites called as plain functions."""
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,49 +13,17 @@ import pytest
 from lakes import (
     SMALL_IDEBANK,
     SMALL_POPULATION,
-    small_lake,
     write_folk1a,
     write_idebank_csv,
 )
+from publications import published_files
 
-from ops_pipeline import cli
 from ops_pipeline.defs.quality.suites import SUITES
 
 EXTRACT = Path("landing/idebank/2021/extract.csv")
 SUPPLEMENT = Path("landing/idebank/2021/supplement.xlsx")
 DATASET = Path("landing/survey/2022/dataset.csv")
 FOLK1A = Path("landing/population/folk1a.csv")
-
-
-@pytest.fixture
-def run(dagster_home, monkeypatch, capsys):
-    """``ops-pipeline run`` in this process (as the console script calls it): exit code, stderr."""
-    monkeypatch.setenv("DAGSTER_HOME", str(dagster_home))
-
-    def run_cli(lake: Path, *extra: str) -> tuple[int, str, str]:
-        code = cli.main(["run", "--lake", str(lake), *extra])
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run_cli
-
-
-@pytest.fixture(scope="module")
-def published_lake(tmp_path_factory, dagster_home):
-    """The small lake, refreshed once; each test works on a copy of it."""
-    import os
-
-    lake = small_lake(tmp_path_factory.mktemp("published"))
-    os.environ["DAGSTER_HOME"] = str(dagster_home)
-    assert cli.main(["run", "--lake", str(lake)]) == 0
-    return lake
-
-
-@pytest.fixture
-def lake(published_lake, tmp_path) -> Path:
-    copy = tmp_path / "lake"
-    shutil.copytree(published_lake, copy)
-    return copy
 
 
 def idebank_row(**changes) -> list[str]:
@@ -212,7 +179,7 @@ CORPUS: dict[str, tuple[Callable, str]] = {
 @pytest.mark.parametrize("case", sorted(CORPUS))
 def test_bad_input_stops_at_the_gate(lake, run, case):
     corrupt, message = CORPUS[case]
-    published = (lake / "warehouse.duckdb").read_bytes()
+    published = published_files(lake, reports=True)
     originals = {p: p.read_bytes() for p in (lake / "landing").rglob("*") if p.is_file()}
 
     corrupt(lake)
@@ -221,7 +188,7 @@ def test_bad_input_stops_at_the_gate(lake, run, case):
     assert code == 1
     first = err.splitlines()[0]
     assert re.match(r"ops-pipeline: " + message, first), first
-    assert (lake / "warehouse.duckdb").read_bytes() == published
+    assert published_files(lake, reports=True) == published
     landing_after = {p: p.read_bytes() for p in (lake / "landing").rglob("*") if p.is_file()}
     assert landing_after == landing_before  # the pipeline never touches landing files
 

@@ -21,6 +21,11 @@ STATUS_SQL = """
 """
 
 
+def files_in(folder):
+    """The files of an export folder, as the landing gate hands them to a reader."""
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in (".csv", ".xlsx"))
+
+
 def fixture_in(form: str, folder, split_rows=None):
     if form == "original":
         shutil.copytree(FIXTURE, folder)
@@ -42,7 +47,7 @@ def fixture_in(form: str, folder, split_rows=None):
 def test_fixture_status_counts_in_every_form(tmp_path, form, expected_form):
     folder = fixture_in(form, tmp_path / "export", split_rows=400 if form == "xlsx" else None)
     con = duckdb.connect()
-    export = read_surveyxact(con, folder, tmp_path / "scratch")
+    export = read_surveyxact(con, files_in(folder), tmp_path / "scratch")
     assert export.form == expected_form
     assert len(export.dataset_columns) == 242
     assert con.execute(STATUS_SQL).fetchall() == [(999, 425, 340)]
@@ -60,7 +65,7 @@ def test_windows_1252_characters_are_decoded_as_such(tmp_path):
     folder = tmp_path / "export"
     write_surveyxact(folder, structure, labels, dataset, "semicolon-ansi")
     con = duckdb.connect()
-    read_surveyxact(con, folder, tmp_path / "scratch")
+    read_surveyxact(con, files_in(folder), tmp_path / "scratch")
     text = con.execute("SELECT question_text FROM sx_structure ORDER BY _row LIMIT 1").fetchall()
     assert text == [("Spørgsmål – med “citat” og €",)]
 
@@ -70,7 +75,7 @@ def test_undefined_windows_1252_byte_names_file_and_offset(tmp_path):
     data = (folder / "labels.csv").read_bytes()
     (folder / "labels.csv").write_bytes(data[:100] + b"\x81" + data[100:])
     with pytest.raises(LandingError, match=r"labels\.csv: byte 0x81 at offset 100 is undefined"):
-        read_surveyxact(duckdb.connect(), folder, tmp_path / "scratch")
+        read_surveyxact(duckdb.connect(), files_in(folder), tmp_path / "scratch")
 
 
 def test_truncated_dataset_keeps_the_cut_row_as_a_rejected_row(tmp_path):
@@ -78,7 +83,7 @@ def test_truncated_dataset_keeps_the_cut_row_as_a_rejected_row(tmp_path):
     data = (folder / "dataset.csv").read_bytes()
     (folder / "dataset.csv").write_bytes(data[: len(data) // 2])
     con = duckdb.connect()
-    read_surveyxact(con, folder, tmp_path / "scratch")
+    read_surveyxact(con, files_in(folder), tmp_path / "scratch")
     rejects = con.execute("SELECT file, line, reason, raw FROM reader_rejects").fetchall()
     assert len(rejects) == 1
     file, line, reason, raw = rejects[0]
@@ -98,7 +103,7 @@ def test_xlsx_without_labels_sheet(tmp_path):
     del workbook["Labels"]
     workbook.save(path)
     with pytest.raises(LandingError, match=r"export\.xlsx: has no sheet 'Labels'"):
-        read_surveyxact(duckdb.connect(), folder, tmp_path / "scratch")
+        read_surveyxact(duckdb.connect(), files_in(folder), tmp_path / "scratch")
 
 
 def test_idebank_danish_numbers_and_quoted_text(tmp_path):
@@ -127,7 +132,7 @@ def test_idebank_danish_numbers_and_quoted_text(tmp_path):
         encoding="cp1252",
     )
     con = duckdb.connect()
-    read_idebank(con, folder, 2021, tmp_path / "scratch")
+    read_idebank(con, files_in(folder), 2021, tmp_path / "scratch")
     assert con.execute(
         "SELECT description, effect_year_1, effect_year_2, effect_year_3, effect_year_4, "
         "relevant, service_reduction FROM ib_rows"
@@ -163,7 +168,7 @@ def test_idebank_bad_cells_name_row_and_column(tmp_path, cell, value, message):
     row[cell] = value
     write_idebank_csv(tmp_path / "2021" / "x.csv", 2021, [row])
     with pytest.raises(LandingError, match=message):
-        read_idebank(duckdb.connect(), tmp_path / "2021", 2021, tmp_path / "scratch")
+        read_idebank(duckdb.connect(), files_in(tmp_path / "2021"), 2021, tmp_path / "scratch")
 
 
 def test_lake_years_ignore_other_folders(tmp_path):

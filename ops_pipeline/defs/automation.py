@@ -19,6 +19,7 @@ import dagster as dg
 
 from ops_pipeline.defs.partitions import YEARS, landing_years, sync_years
 from ops_pipeline.lake import IDEBANK, POPULATION, SURVEY, Lake, lake_path
+from ops_pipeline.landing import Inventory, scan
 from ops_pipeline.readers.text import file_digest
 
 ANNUAL_CRON = "0 6 1 12 *"
@@ -28,21 +29,22 @@ RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
 
 
-def fingerprint(lake: Lake, previous: dict) -> dict:
-    """Each landing file's size, mtime and SHA-256 (reused from ``previous`` when size and
-    mtime are unchanged); population files also get a digest per quarter."""
+def fingerprint(inventory: Inventory, previous: dict) -> dict:
+    """Size, mtime and SHA-256 of each landing file the gate lets through (reused from
+    ``previous`` when size and mtime are unchanged); population files also get a digest per
+    quarter."""
     current = {}
-    for path in lake.landing_files():
-        key = lake.relative(path)
+    for entry in inventory.files:
+        path, key = entry.path, entry.relative
         stat = path.stat()
         before = previous.get(key, {})
         if before.get("size") == stat.st_size and before.get("mtime_ns") == stat.st_mtime_ns:
             current[key] = before
             continue
-        entry = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": file_digest(path)}
-        if path.parent == lake.source_folder(POPULATION):
-            entry["quarters"] = _quarter_digests(path)
-        current[key] = entry
+        digests = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": file_digest(path)}
+        if entry.source == POPULATION:
+            digests["quarters"] = _quarter_digests(path)
+        current[key] = digests
     return current
 
 
@@ -61,10 +63,10 @@ def _quarter_digests(path: Path) -> dict[str, str]:
     }
 
 
-def affected_years(lake: Lake, previous: dict, current: dict) -> list[str]:
+def affected_years(inventory: Inventory, previous: dict, current: dict) -> list[str]:
     """The year partitions a change between two fingerprints touches, sorted."""
     years: set[str] = set()
-    budget_years = {str(y) for y in lake.years(IDEBANK)}
+    budget_years = {str(y) for y in inventory.years(IDEBANK)}
     for key in set(previous) | set(current):
         before, after = previous.get(key), current.get(key)
         if before is not None and after is not None and before["sha256"] == after["sha256"]:
@@ -109,11 +111,17 @@ def build_automation(job):
     )
     def landing_zone_sensor(context: dg.SensorEvaluationContext):
         lake = Lake(lake_path())
+        inventory = scan(lake)
+        if inventory.refused:
+            # Nothing is run and the cursor stays: the change is seen again once it is fixed.
+            return dg.SkipReason(
+                "the landing gate refuses:\n" + "\n".join(map(str, inventory.refused))
+            )
         previous = json.loads(context.cursor) if context.cursor else {}
-        current = fingerprint(lake, previous)
-        years = affected_years(lake, previous, current)
+        current = fingerprint(inventory, previous)
+        years = affected_years(inventory, previous, current)
         registered = set(context.instance.get_dynamic_partitions(YEARS.name))
-        new_keys = [y for y in landing_years(lake) if y not in registered]
+        new_keys = [y for y in landing_years(inventory) if y not in registered]
         # The run key names the year and the landing state, so one state is refreshed once.
         state = file_digest_of(current)
         return dg.SensorResult(

@@ -6,11 +6,13 @@ import dagster as dg
 import duckdb
 
 from ops_pipeline import sql
+from ops_pipeline.defs.gate import GATE_KEY, load_gate
 from ops_pipeline.defs.marts import sql_mart
 from ops_pipeline.defs.partitions import SINGLE_RUN, YEARS, partition_years
 from ops_pipeline.defs.resources import OWNER, LakeResource, table_metadata
 from ops_pipeline.faults import fault_point
 from ops_pipeline.lake import IDEBANK, Lake
+from ops_pipeline.landing import Inventory
 from ops_pipeline.readers.corrections import CorrectionSet
 from ops_pipeline.readers.errors import LandingError
 from ops_pipeline.readers.idebank import read_idebank
@@ -42,22 +44,26 @@ PROPOSAL_COLUMNS = (
 def stage_idebank_rows(
     con: duckdb.DuckDBPyConnection,
     lake: Lake,
+    inventory: Inventory,
     years: list[int],
     corrections: CorrectionSet | None = None,
 ) -> dict[Path, int]:
-    """Replace staged.idebank_rows of ``years`` (and drop years no longer in the landing zone);
-    return the files read with their rows."""
+    """Replace staged.idebank_rows of ``years`` from the files the landing gate let through (and
+    drop years no longer in the landing zone); return the files read with their rows."""
     con.execute(f"CREATE TABLE IF NOT EXISTS staged.idebank_rows {ddl('staged.idebank_rows')}")
     con.execute(
         "DELETE FROM staged.idebank_rows WHERE budget_year IN (SELECT unnest(?)) "
         "OR budget_year NOT IN (SELECT unnest(?))",
-        [years, lake.years(IDEBANK)],
+        [years, inventory.years(IDEBANK)],
     )
+    if corrections:
+        corrections.skip_unrefreshed(IDEBANK, years)
     files: dict[Path, int] = {}
     # A year partition with only a survey has no extract to stage.
-    for year in sorted(set(years) & set(lake.years(IDEBANK))):
+    for year in sorted(set(years) & set(inventory.years(IDEBANK))):
         folder = lake.source_folder(IDEBANK) / str(year)
-        paths = read_idebank(con, folder, year, lake.scratch, corrections)
+        extracts = inventory.files_of(IDEBANK, year)
+        paths = read_idebank(con, extracts, year, lake.scratch, corrections)
         fault_point("ingest")
         rows = dict(
             con.execute("SELECT source_file, count(*) FROM ib_rows GROUP BY ALL").fetchall()
@@ -121,7 +127,7 @@ landing_idebank = dg.AssetSpec(
 
 @dg.asset(
     key=["staged", "idebank_rows"],
-    deps=[LANDING_IDEBANK],
+    deps=[LANDING_IDEBANK, GATE_KEY],
     group_name="staged",
     kinds={"duckdb"},
     owners=[OWNER],
@@ -132,10 +138,10 @@ landing_idebank = dg.AssetSpec(
 def idebank_rows(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     """Every row of every Idébank extract, typed (Danish numbers parsed, Ja/Nej as booleans, blank
     early effects as 0), with the budget year of its folder and its file and row."""
-    years = partition_years(context, lake.lake)
-    corrections = lake.corrections()
     with lake.working_db() as con:
-        files = stage_idebank_rows(con, lake.lake, years, corrections)
+        inventory, corrections = load_gate(con, lake.lake)
+        years = partition_years(context, inventory)
+        files = stage_idebank_rows(con, lake.lake, inventory, years, corrections)
         ingest = lake.record_ingest(con, context.run.run_id, IDEBANK_ASSET, files, corrections)
         metadata = table_metadata(con, "staged.idebank_rows")
     return dg.MaterializeResult(metadata={**metadata, **ingest})

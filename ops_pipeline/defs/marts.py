@@ -96,7 +96,7 @@ def sql_mart(
         with lake.working_db() as con:
             if prepare is not None:
                 prepare(con, lake.lake)
-            build_mart(con, name, partition_years(context, lake.lake), year_column)
+            build_mart(con, name, partition_years(context), year_column)
             return dg.MaterializeResult(metadata=table_metadata(con, f"marts.{name}"))
 
     return _mart

@@ -12,6 +12,7 @@ Keys are kept sorted, so any range of them is a span of years.
 import dagster as dg
 
 from ops_pipeline.lake import IDEBANK, SURVEY, Lake
+from ops_pipeline.landing import Inventory, scan
 
 YEARS = dg.DynamicPartitionsDefinition(name="years")
 
@@ -19,14 +20,14 @@ YEARS = dg.DynamicPartitionsDefinition(name="years")
 SINGLE_RUN = dg.BackfillPolicy.single_run()
 
 
-def landing_years(lake: Lake) -> list[str]:
-    """Every year that has a survey or Idébank folder, sorted."""
-    return [str(y) for y in sorted(set(lake.years(SURVEY)) | set(lake.years(IDEBANK)))]
+def landing_years(inventory: Inventory) -> list[str]:
+    """Every year whose survey or Idébank folder the landing gate let through, sorted."""
+    return [str(y) for y in sorted(set(inventory.years(SURVEY)) | set(inventory.years(IDEBANK)))]
 
 
 def sync_years(instance: dg.DagsterInstance, lake: Lake) -> list[str]:
     """Register the landing zone's years as partitions, kept sorted; return them."""
-    wanted = landing_years(lake)
+    wanted = landing_years(scan(lake))
     existing = instance.get_dynamic_partitions(YEARS.name)
     missing = [year for year in wanted if year not in existing]
     if missing and existing and min(missing) < max(existing):
@@ -39,8 +40,9 @@ def sync_years(instance: dg.DagsterInstance, lake: Lake) -> list[str]:
     return wanted
 
 
-def partition_years(context, lake: Lake) -> list[int]:
-    """The years a step works on: its partition keys, or every landing year when unpartitioned."""
+def partition_years(context, inventory: Inventory | None = None) -> list[int] | None:
+    """The years a step works on: its partition keys; unpartitioned, every year of the
+    ``inventory`` (None without one: all years)."""
     if context.has_partition_key or context.has_partition_key_range:
         return sorted(int(key) for key in context.partition_keys)
-    return [int(y) for y in landing_years(lake)]
+    return None if inventory is None else [int(y) for y in landing_years(inventory)]

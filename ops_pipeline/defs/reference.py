@@ -6,8 +6,10 @@ import dagster as dg
 import duckdb
 
 from ops_pipeline import sql
+from ops_pipeline.defs.gate import GATE_KEY, load_gate
 from ops_pipeline.defs.resources import OWNER, LakeResource, table_metadata
 from ops_pipeline.lake import POPULATION, Lake
+from ops_pipeline.landing import Inventory
 from ops_pipeline.readers.corrections import CorrectionSet
 from ops_pipeline.readers.errors import LandingError
 from ops_pipeline.readers.folk1a import read_folk1a
@@ -35,11 +37,14 @@ def load_municipalities(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def stage_population(
-    con: duckdb.DuckDBPyConnection, lake: Lake, corrections: CorrectionSet | None = None
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    inventory: Inventory,
+    corrections: CorrectionSet | None = None,
 ) -> dict[Path, int]:
-    """staged.population from every FOLK1A file in ``landing/population/``; return the files
-    read with their rows."""
-    files = lake.population_files()
+    """staged.population from every FOLK1A file the landing gate let through in
+    ``landing/population/``; return the files read with their rows."""
+    files = inventory.files_of(POPULATION)
     if not files:
         raise LandingError(lake.relative(lake.source_folder(POPULATION)), "no FOLK1A file")
     read_folk1a(con, files, lake.scratch, corrections)
@@ -116,7 +121,7 @@ landing_population = dg.AssetSpec(
 
 @dg.asset(
     key=["staged", "population"],
-    deps=[LANDING_POPULATION, municipalities],
+    deps=[LANDING_POPULATION, GATE_KEY, municipalities],
     group_name="staged",
     kinds={"duckdb"},
     owners=[OWNER],
@@ -126,9 +131,9 @@ def population(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mate
     """Population per area and quarter from FOLK1A, with each area's kind (country, region,
     municipality, Christiansø) and municipality code. Per-inhabitant figures of budget year Y
     use quarter YK1 (1 January)."""
-    corrections = lake.corrections()
     with lake.working_db() as con:
-        files = stage_population(con, lake.lake, corrections)
+        inventory, corrections = load_gate(con, lake.lake)
+        files = stage_population(con, lake.lake, inventory, corrections)
         ingest = lake.record_ingest(con, context.run.run_id, POPULATION_ASSET, files, corrections)
         metadata = table_metadata(con, "staged.population")
     return dg.MaterializeResult(metadata={**metadata, **ingest})

@@ -9,9 +9,9 @@ import duckdb
 
 from ops_pipeline import audit
 from ops_pipeline.lake import Lake
-from ops_pipeline.readers.corrections import CorrectionSet, read_corrections
+from ops_pipeline.readers.corrections import CorrectionSet
 from ops_pipeline.readers.errors import LandingError
-from ops_pipeline.readers.text import REJECTS_TABLE, file_digest
+from ops_pipeline.readers.text import REJECTS_TABLE, limit_duckdb
 
 OWNER = "team:data-engineering"
 
@@ -27,6 +27,8 @@ class LakeResource(dg.ConfigurableResource):
     # default: a lost row changes a ranking. Raise it only knowingly, for one refresh
     # (``ops-pipeline run --max-rejected-rows N``); rejected rows stay in the audit either way.
     max_rejected_rows: int = 0
+    # Another working database than the lake's (``ops-pipeline check`` builds in a throwaway one).
+    working_database: str = ""
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         # Every run ends in quality checks: start their slow import now, in the background.
@@ -46,8 +48,9 @@ class LakeResource(dg.ConfigurableResource):
         """
         lake = self.lake
         lake.work.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(lake.working_db))
+        con = duckdb.connect(self.working_database or str(lake.working_db))
         try:
+            limit_duckdb(con, lake.work / "duckdb_tmp")
             for schema in WORKING_SCHEMAS:
                 con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             yield con
@@ -56,11 +59,6 @@ class LakeResource(dg.ConfigurableResource):
             raise
         finally:
             con.close()
-
-    def corrections(self) -> CorrectionSet:
-        """The analysts' corrections of this lake (``<lake>/corrections/*.csv``)."""
-        lake = self.lake
-        return read_corrections(lake.corrections, lake.landing)
 
     def record_ingest(
         self,
@@ -78,14 +76,20 @@ class LakeResource(dg.ConfigurableResource):
         lake = self.lake
         at = audit.now()
         partitions = sorted({lake.partition_of(path) for path in files})
+        # Checksums and sizes as the gate took them: each file is hashed once per run.
+        gated = {
+            file: (sha256, size)
+            for file, sha256, size in con.execute(
+                "SELECT file, sha256, size_bytes FROM staged.landing_files"
+            ).fetchall()
+        }
         ingested = [
             (
                 run_id,
                 asset,
                 lake.partition_of(path),
                 lake.relative(path),
-                file_digest(path),
-                path.stat().st_size,
+                *gated[lake.relative(path)],
                 rows,
                 at,
             )
@@ -133,8 +137,12 @@ class LakeResource(dg.ConfigurableResource):
                 c.reason,
                 changed,
                 at,
+                status,
             )
-            for c, changed in corrections.applied
+            for c, changed, status in [
+                *((c, n, "applied") for c, n in corrections.applied),
+                *((c, 0, SKIPPED) for c in corrections.skipped),
+            ]
         ]
         audit.append(lake.audit_db, "ingested_files", ingested)
         audit.append(
@@ -152,10 +160,13 @@ class LakeResource(dg.ConfigurableResource):
                 )
             ),
             "rejected_rows": dg.MetadataValue.int(len(rejected)),
-            "corrections_applied": dg.MetadataValue.int(len(applied)),
+            "corrections_applied": dg.MetadataValue.int(len(corrections.applied)),
+            "corrections_skipped": dg.MetadataValue.int(len(corrections.skipped)),
         }
 
 
+# The audit's status of a correction whose file belongs to a year the run does not refresh.
+SKIPPED = "skipped: the run does not refresh its year"
 REJECTED_ROWS_DDL = """(asset VARCHAR, partition VARCHAR, file VARCHAR, line BIGINT,
     column_name VARCHAR, reason VARCHAR, raw VARCHAR)"""
 

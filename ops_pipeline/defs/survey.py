@@ -6,10 +6,12 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from ops_pipeline.defs.gate import GATE_KEY, load_gate
 from ops_pipeline.defs.marts import sql_mart
 from ops_pipeline.defs.partitions import SINGLE_RUN, YEARS, partition_years
 from ops_pipeline.defs.resources import OWNER, LakeResource, table_metadata
 from ops_pipeline.lake import SURVEY, Lake
+from ops_pipeline.landing import Inventory
 from ops_pipeline.readers.corrections import CorrectionSet
 from ops_pipeline.readers.errors import LandingError
 from ops_pipeline.readers.surveyxact import SurveyExport, read_surveyxact
@@ -35,16 +37,17 @@ STAGED_TABLES = ("survey_respondents", "survey_variables", "survey_labels", "sur
 def stage_survey(
     con: duckdb.DuckDBPyConnection,
     lake: Lake,
+    inventory: Inventory,
     years: list[int],
     corrections: CorrectionSet | None = None,
 ) -> dict[Path, int]:
-    """Replace the staged survey tables' rows of ``years`` from the landing zone; return the
-    files read with their rows.
+    """Replace the staged survey tables' rows of ``years`` from the files the landing gate let
+    through; return the files read with their rows.
 
     Rows of years no longer in the landing zone are dropped too, so the marts have a row for
     each survey year folder and no other.
     """
-    landing_years = lake.years(SURVEY)
+    landing_years = inventory.years(SURVEY)
     for table in STAGED_TABLES:
         con.execute(f"CREATE TABLE IF NOT EXISTS staged.{table} {ddl('staged.' + table)}")
         con.execute(
@@ -54,9 +57,10 @@ def stage_survey(
         )
     files: dict[Path, int] = {}
     # A year partition with only an Idébank extract has no survey to stage.
+    if corrections:
+        corrections.skip_unrefreshed(SURVEY, years)
     for year in sorted(set(years) & set(landing_years)):
-        folder = lake.source_folder(SURVEY) / str(year)
-        export = read_surveyxact(con, folder, lake.scratch, corrections)
+        export = read_surveyxact(con, inventory.files_of(SURVEY, year), lake.scratch, corrections)
         counts = [
             con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
             for table in ("sx_dataset", "sx_labels", "sx_structure")
@@ -257,7 +261,7 @@ landing_survey = dg.AssetSpec(
     specs=[
         dg.AssetSpec(
             ["staged", "survey_respondents"],
-            deps=[LANDING_SURVEY],
+            deps=[LANDING_SURVEY, GATE_KEY],
             metadata=schema_metadata("staged.survey_respondents"),
             kinds={"duckdb"},
             owners=[OWNER],
@@ -267,7 +271,7 @@ landing_survey = dg.AssetSpec(
         ),
         dg.AssetSpec(
             ["staged", "survey_answers"],
-            deps=[LANDING_SURVEY],
+            deps=[LANDING_SURVEY, GATE_KEY],
             metadata=schema_metadata("staged.survey_answers"),
             kinds={"duckdb"},
             owners=[OWNER],
@@ -276,7 +280,7 @@ landing_survey = dg.AssetSpec(
         ),
         dg.AssetSpec(
             ["staged", "survey_variables"],
-            deps=[LANDING_SURVEY],
+            deps=[LANDING_SURVEY, GATE_KEY],
             metadata=schema_metadata("staged.survey_variables"),
             kinds={"duckdb"},
             owners=[OWNER],
@@ -284,7 +288,7 @@ landing_survey = dg.AssetSpec(
         ),
         dg.AssetSpec(
             ["staged", "survey_labels"],
-            deps=[LANDING_SURVEY],
+            deps=[LANDING_SURVEY, GATE_KEY],
             metadata=schema_metadata("staged.survey_labels"),
             kinds={"duckdb"},
             owners=[OWNER],
@@ -297,10 +301,10 @@ landing_survey = dg.AssetSpec(
 )
 def staged_survey(context: dg.AssetExecutionContext, lake: LakeResource):
     """Read the SurveyXact export of every survey year into the staged survey tables."""
-    years = partition_years(context, lake.lake)
-    corrections = lake.corrections()
     with lake.working_db() as con:
-        files = stage_survey(con, lake.lake, years, corrections)
+        inventory, corrections = load_gate(con, lake.lake)
+        years = partition_years(context, inventory)
+        files = stage_survey(con, lake.lake, inventory, years, corrections)
         ingest = lake.record_ingest(con, context.run.run_id, SURVEY_ASSET, files, corrections)
         for spec in context.selected_asset_keys:
             metadata = table_metadata(con, "staged." + spec.path[-1])

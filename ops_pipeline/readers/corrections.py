@@ -14,21 +14,36 @@ names a source row and a field and gives the corrected value::
 - ``field``: the column as the file names it; ``value``: the new cell text, written as the file
   would (Danish numbers in a Danish CSV; empty for a blank cell).
 
-Corrections are applied after reading and before any check, so the gates judge corrected data;
-every applied correction is recorded in the audit. A correction that matches no row, or names a
+- ``file`` is matched exactly (case-sensitive, ``/`` between folders) against the files the
+  landing gate let through; it may name a survey ``dataset.csv`` (or a survey workbook's dataset),
+  an Idébank extract or a FOLK1A file. An absolute path, ``..``, ``\\``, any other file or one
+  not in the landing zone is an error naming the corrections file and its row.
+
+Corrections files are ``*.csv`` in any case, UTF-8 when the whole file is valid UTF-8 (BOM or
+not), else Windows-1252. They are applied after reading and before any check, so the gates judge
+corrected data; every applied correction is recorded in the audit, and so is every one skipped
+because its file's year is not refreshed by the run. A correction that matches no row, or names a
 column the file does not have, is an error.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from ops_pipeline.readers.errors import LandingError
-from ops_pipeline.readers.text import sql_identifier
+from ops_pipeline.readers.text import MAX_RECORD_BYTES, check_cp1252, sniff_encoding, sql_identifier
+
+if TYPE_CHECKING:
+    from ops_pipeline.landing import Inventory
 
 HEADER = ["file", "key", "field", "value", "reason"]
+# What a correction may target: survey datasets, Idébank extracts and FOLK1A files.
+_CORRECTABLE_SURVEY = re.compile(r"(?i)^(dataset\.csv|.*\.xlsx)$")
+_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 @dataclass(frozen=True)
@@ -40,22 +55,32 @@ class Correction:
     field: str
     value: str | None
     reason: str
+    landing_source: str = ""  # survey, idebank or population: the corrected file's source
+    year: int | None = None  # the corrected file's year folder
 
 
 @dataclass
 class CorrectionSet:
-    """The corrections of a lake, and those applied so far."""
+    """The corrections of a lake, and those applied (or skipped) so far."""
 
     landing: Path
     corrections: list[Correction] = field(default_factory=list)
     applied: list[tuple[Correction, int]] = field(default_factory=list)
+    skipped: list[Correction] = field(default_factory=list)
 
     def for_file(self, path: Path) -> list[Correction]:
         try:
-            relative = path.resolve().relative_to(self.landing.resolve()).as_posix()
+            relative = Path(path).relative_to(self.landing).as_posix()
         except ValueError:
             return []
         return [c for c in self.corrections if c.file == relative]
+
+    def skip_unrefreshed(self, source: str, years: list[int]) -> None:
+        """Set aside the corrections of ``source`` files whose year the run does not refresh."""
+        for correction in self.corrections:
+            unread = correction.landing_source == source and correction.year not in years
+            if unread and correction not in self.skipped:
+                self.skipped.append(correction)
 
     def apply(self, con, table: str, path: Path, columns: list[str]) -> None:
         """Apply the corrections of ``path`` to the raw TEMP ``table`` read from it."""
@@ -68,14 +93,7 @@ class CorrectionSet:
                     row=correction.source_row,
                     column="field",
                 )
-            if name == "row":
-                if not wanted.isdigit():
-                    raise LandingError(
-                        correction.source,
-                        f"key {correction.key!r}: row must be a number",
-                        row=correction.source_row,
-                        column="key",
-                    )
+            if name == "row":  # a number: checked when the file was read
                 condition, params = "_row = ?", [int(wanted)]
             elif name in columns:
                 condition, params = f"trim({sql_identifier(name)}) = ?", [wanted.strip()]
@@ -100,41 +118,95 @@ class CorrectionSet:
             self.applied.append((correction, int(changed)))
 
 
-def read_corrections(folder: Path, landing: Path, shown: str = "corrections") -> CorrectionSet:
-    """Every ``*.csv`` in ``folder`` (none is fine)."""
+def read_corrections(inventory: Inventory, landing: Path) -> tuple[CorrectionSet, list]:
+    """The corrections files the gate let through, checked against its landing files.
+
+    Returns the corrections and the errors found (one per bad row, naming file and row): the
+    gate lists them with its refusals.
+    """
     found = CorrectionSet(landing)
-    if not folder.is_dir():
-        return found
-    for path in sorted(folder.glob("*.csv")):
-        label = f"{shown}/{path.name}"
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            rows = list(csv.reader(fh, delimiter=";"))
-        if not rows or [c.strip() for c in rows[0]] != HEADER:
-            raise LandingError(label, f"header must be {';'.join(HEADER)}", row=1)
-        for number, row in enumerate(rows[1:], start=2):
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(HEADER):
-                raise LandingError(
-                    label, f"expected {len(HEADER)} cells, found {len(row)}", row=number
-                )
-            file, key, column, value, reason = row
-            if "=" not in key:
-                raise LandingError(
-                    label,
-                    f"key {key!r} must be row=N or <column>=<value>",
-                    row=number,
-                    column="key",
-                )
-            found.corrections.append(
-                Correction(
-                    label,
-                    number,
-                    file.strip().lstrip("/").removeprefix("landing/"),
-                    key.strip(),
-                    column.strip(),
-                    value if value.strip() else None,
-                    reason.strip(),
-                )
-            )
-    return found
+    errors: list[LandingError] = []
+    # A record may be as long as a landing record (10 MiB); Python's csv stops at 128 KiB.
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_RECORD_BYTES))
+    for entry in inventory.corrections:
+        try:
+            found.corrections += _read_file(entry.path, entry.relative, inventory, errors)
+        except LandingError as error:
+            errors.append(error)
+    return found, errors
+
+
+def _read_file(path: Path, label: str, inventory: Inventory, errors: list) -> list[Correction]:
+    encoding = sniff_encoding(path, allowed=("utf-8", "cp1252"))
+    if encoding == "cp1252":
+        check_cp1252(path)
+    corrections = []
+    with path.open(encoding="utf-8-sig" if encoding == "utf-8" else "cp1252", newline="") as fh:
+        rows = csv.reader(fh, delimiter=";")
+        try:
+            header = next(rows, [])
+            if [c.strip() for c in header] != HEADER:
+                raise LandingError(label, f"header must be {';'.join(HEADER)}", row=1)
+            for row in rows:
+                number = rows.line_num  # a spreadsheet's row as long as no cell spans lines
+                if not any(cell.strip() for cell in row):
+                    continue
+                try:
+                    corrections.append(_correction(label, number, row, inventory))
+                except LandingError as error:
+                    errors.append(error)
+        except csv.Error as exc:
+            raise LandingError(label, f"cannot be read as CSV: {exc}", row=rows.line_num) from exc
+    return corrections
+
+
+def _correction(label: str, number: int, row: list[str], inventory: Inventory) -> Correction:
+    if len(row) != len(HEADER):
+        raise LandingError(label, f"expected {len(HEADER)} cells, found {len(row)}", row=number)
+    file, key, column, value, reason = row
+    file = file.strip()
+
+    def bad_file(problem: str) -> LandingError:
+        return LandingError(label, problem, row=number, column="file")
+
+    if not file:
+        raise bad_file("names no file")
+    if file.startswith("/") or _WINDOWS_DRIVE.match(file):
+        raise bad_file(
+            f"'{file}' is an absolute path: name the file relative to landing/, "
+            "as idebank/2021/extract.csv"
+        )
+    if "\\" in file:
+        raise bad_file(f"'{file}' separates folders with '\\': use '/'")
+    if ".." in PurePosixPath(file).parts:
+        raise bad_file(f"'{file}' goes up with '..': name a file inside landing/")
+    target = inventory.file(file)
+    if target is None:
+        raise bad_file(
+            f"'{file}' is not a file of the landing zone (paths are relative to landing/ "
+            "and case-sensitive)"
+        )
+    if target.source == "survey" and not _CORRECTABLE_SURVEY.match(target.path.name):
+        raise bad_file(
+            f"'{file}' cannot be corrected: a correction targets a survey dataset.csv (or a "
+            "survey workbook), an Idébank extract or a FOLK1A file"
+        )
+    key = key.strip()
+    name, equals, wanted = key.partition("=")
+    if not equals or not name.strip():
+        raise LandingError(
+            label, f"key {key!r} must be row=N or <column>=<value>", row=number, column="key"
+        )
+    if name == "row" and not wanted.strip().isdigit():
+        raise LandingError(label, f"key {key!r}: row must be a number", row=number, column="key")
+    return Correction(
+        label,
+        number,
+        file,
+        key,
+        column.strip(),
+        value if value.strip() else None,
+        reason.strip(),
+        target.source,
+        target.year,
+    )

@@ -47,24 +47,20 @@ def effect_columns(budget_year: int) -> list[str]:
     return [f"Effekt {budget_year + k}" for k in range(4)]
 
 
-def extract_files(folder: Path) -> list[Path]:
-    return sorted(
-        p
-        for p in folder.iterdir()
-        if p.is_file() and p.suffix.lower() in EXTENSIONS and not p.name.startswith(("~$", "."))
-    )
-
-
 def read_idebank(
-    con, folder: Path, budget_year: int, scratch: Path, corrections: CorrectionSet | None = None
+    con,
+    files: list[Path],
+    budget_year: int,
+    scratch: Path,
+    corrections: CorrectionSet | None = None,
 ) -> list[Path]:
-    """Load every extract in ``folder`` into TEMP table ``ib_rows``; return the files read.
+    """Load the extracts ``files`` of one budget year (what the landing gate let through for its
+    folder) into TEMP table ``ib_rows``; return the files read.
 
     ``corrections`` are applied to each file's raw cells before they are checked and typed.
     """
-    files = extract_files(folder)
     if not files:
-        raise LandingError(folder, "no Idébank extract (.xlsx or .csv) in the year folder")
+        raise ValueError("no Idébank extract to read")
     con.execute("DROP TABLE IF EXISTS ib_rows")
     for i, path in enumerate(files):
         if path.suffix.lower() == ".csv":

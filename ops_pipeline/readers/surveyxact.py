@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ops_pipeline.readers.corrections import CorrectionSet
-from ops_pipeline.readers.errors import LandingError
+from ops_pipeline.readers.errors import LandingError, reading
 from ops_pipeline.readers.text import (
     first_line,
     for_duckdb,
@@ -62,26 +62,23 @@ class SurveyExport:
 
 
 def read_surveyxact(
-    con, folder: Path, scratch: Path, corrections: CorrectionSet | None = None
+    con, files: list[Path], scratch: Path, corrections: CorrectionSet | None = None
 ) -> SurveyExport:
-    """Load the SurveyXact export in ``folder`` into TEMP tables ``sx_*`` of ``con``.
+    """Load one SurveyXact export into TEMP tables ``sx_*`` of ``con``.
 
+    ``files`` are what the landing gate let through for one survey folder: one ``.xlsx``, or
+    ``dataset.csv``, ``labels.csv`` and ``structure.csv`` (names matched case-insensitively).
     ``corrections`` of the dataset are applied to it before anything is checked.
     """
-    xlsx = sorted(p for p in folder.glob("*.xlsx") if not p.name.startswith("~$"))
-    csvs = {key: folder / name for key, name in CSV_FILES.items() if (folder / name).exists()}
-    if xlsx and csvs:
-        raise LandingError(folder, "holds both an xlsx export and CSV files: keep one form")
-    if len(xlsx) > 1:
-        raise LandingError(folder, f"holds {len(xlsx)} xlsx exports: one survey export per year")
-    if xlsx:
-        return _read_xlsx(con, folder, xlsx[0], corrections)
-    if not csvs:
-        raise LandingError(folder, "no SurveyXact export (dataset.csv, labels.csv, structure.csv)")
-    missing = [name for key, name in CSV_FILES.items() if key not in csvs]
-    if missing:
-        raise LandingError(folder / missing[0], "missing: a CSV export has all three files")
-    return _read_csv(con, folder, csvs, scratch, corrections)
+    if len(files) == 1 and files[0].suffix.lower() == ".xlsx":
+        with reading(files[0]):
+            return _read_xlsx(con, files[0].parent, files[0], corrections)
+    by_name = {path.name.lower(): path for path in files}
+    csvs = {key: by_name[name] for key, name in CSV_FILES.items() if name in by_name}
+    if len(csvs) != len(CSV_FILES) or len(files) != len(CSV_FILES):
+        raise ValueError(f"not one SurveyXact export: {', '.join(map(str, files))}")
+    with reading(files[0].parent):
+        return _read_csv(con, files[0].parent, csvs, scratch, corrections)
 
 
 def _read_csv(

@@ -134,6 +134,18 @@ def sql_identifier(name: str) -> str:
 
 
 REJECTS_TABLE = "reader_rejects"
+# The longest CSV record (quoted line breaks included) a landing or corrections file may hold.
+MAX_RECORD_BYTES = 10 * 1024 * 1024
+# DuckDB's share of the 2 GB a run may use: Python, Dagster and Great Expectations need the rest.
+DUCKDB_MEMORY_LIMIT = "1GB"
+
+
+def limit_duckdb(con, temp_directory: Path) -> None:
+    """Bound a connection's memory and keep what it spills to disk in ``temp_directory``
+    (inside the lake's ``work/``), so no input can grow a run past its memory."""
+    temp_directory.mkdir(parents=True, exist_ok=True)
+    con.execute(f"SET memory_limit = {sql_string(DUCKDB_MEMORY_LIMIT)}")
+    con.execute(f"SET temp_directory = {sql_string(temp_directory)}")
 
 
 def load_csv(

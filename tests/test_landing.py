@@ -1,0 +1,412 @@
+"""The landing gate (issue 10): every entry under landing/ and corrections/ is read, ignored or
+refused with one line, nothing outside the lake is opened, and a refused lake changes nothing.
+
+Plain-function tests of :func:`ops_pipeline.landing.gate` on real links and FIFOs, then the same
+entries through ``ops-pipeline run`` and ``ops-pipeline check`` on a copy of the published small
+lake: exit 1, the exact lines, and the warehouse, exports and reports byte-identical."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+from lakes import small_lake
+from publications import published_files
+
+from ops_pipeline.lake import Lake
+from ops_pipeline.landing import HIDDEN, OFFICE_LOCK, gate
+
+IDEBANK_2021 = Path("landing/idebank/2021")
+EXTRACT = IDEBANK_2021 / "extract.csv"
+CORRECTIONS_HEADER = "file;key;field;value;reason\n"
+
+
+def refused(root: Path) -> list[str]:
+    inventory, _ = gate(Lake(root))
+    return [str(error) for error in inventory.refused]
+
+
+@pytest.fixture
+def fresh(tmp_path) -> Path:
+    """The small lake's landing zone, never refreshed: for plain-function tests of the gate."""
+    return small_lake(tmp_path / "lake")
+
+
+def test_the_small_lake_passes_whole(fresh):
+    inventory, corrections = gate(Lake(fresh))
+    assert inventory.refused == [] and inventory.ignored == []
+    assert [f.relative for f in inventory.files] == [
+        "landing/idebank/2021/extract.csv",
+        "landing/idebank/2021/supplement.xlsx",
+        "landing/population/folk1a.csv",
+        "landing/survey/2022/dataset.csv",
+        "landing/survey/2022/labels.csv",
+        "landing/survey/2022/structure.csv",
+    ]
+    assert inventory.years("idebank") == [2021] and inventory.years("survey") == [2022]
+    assert corrections.corrections == []
+
+
+def test_hidden_entries_and_office_lock_files_are_ignored_and_listed(fresh):
+    (fresh / "landing/.DS_Store").write_bytes(b"x")
+    (fresh / "landing/idebank/2021/~$extract.xlsx").write_bytes(b"lock")
+    (fresh / "landing/survey/.git").mkdir()
+    (fresh / "landing/survey/.git/config").write_text("never walked")
+    (fresh / "corrections").mkdir()
+    (fresh / "corrections/.~lock.fix.csv#").write_text("x")
+    inventory, _ = gate(Lake(fresh))
+    assert inventory.refused == []
+    assert [(e.relative, e.rule) for e in inventory.ignored] == [
+        ("corrections/.~lock.fix.csv#", HIDDEN),
+        ("landing/.DS_Store", HIDDEN),
+        ("landing/idebank/2021/~$extract.xlsx", OFFICE_LOCK),
+        ("landing/survey/.git", HIDDEN),
+    ]
+
+
+def test_a_link_inside_the_landing_zone_is_read_under_its_own_name(fresh):
+    link = fresh / "landing/idebank/2021/again.csv"
+    link.symlink_to("extract.csv")
+    inventory, _ = gate(Lake(fresh))
+    assert inventory.refused == []
+    assert link in inventory.files_of("idebank", 2021)
+
+
+def test_the_landing_folder_itself_may_be_a_link(tmp_path):
+    shared = small_lake(tmp_path / "share") / "landing"
+    lake = tmp_path / "lake"
+    lake.mkdir()
+    (lake / "landing").symlink_to(shared)
+    inventory, _ = gate(Lake(lake))
+    assert inventory.refused == []
+    # Shown and read under the lake's own path, never the share's.
+    assert inventory.files[0].relative == "landing/idebank/2021/extract.csv"
+    assert inventory.files[0].path == lake / "landing/idebank/2021/extract.csv"
+
+
+def test_links_out_of_the_lake_and_special_files_are_refused_unopened(fresh, tmp_path):
+    # A named pipe outside: opening it would block the test, so returning proves it unopened.
+    outside = tmp_path / "elsewhere.csv"
+    os.mkfifo(outside)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    landing = fresh / "landing"
+    (landing / "idebank/2021/outside.csv").symlink_to(outside)
+    (landing / "idebank/2021/system.csv").symlink_to("/etc/passwd")
+    (landing / "idebank/2021/dangling.csv").symlink_to(tmp_path / "gone.csv")
+    (landing / "idebank/2022").symlink_to(folder)
+    (landing / "idebank/2021/inner").symlink_to(landing / "population")
+    os.mkfifo(landing / "population/pipe.csv")
+    (fresh / "corrections").mkdir()
+    (fresh / "corrections/fix.csv").symlink_to(outside)
+    lines = refused(fresh)
+    assert lines == [
+        "corrections/fix.csv: is a link to a file outside corrections/: not read",
+        "landing/idebank/2021/dangling.csv: is a link to nothing that exists: not read",
+        "landing/idebank/2021/inner: is a link to a folder: links to folders are not followed",
+        "landing/idebank/2021/outside.csv: is a link to a file outside landing/: not read",
+        "landing/idebank/2021/system.csv: is a link to a file outside landing/: not read",
+        "landing/idebank/2022: is a link to a folder: links to folders are not followed",
+        "landing/population/pipe.csv: is a named pipe (FIFO), not a regular file: never read",
+    ]
+    assert not any("root:" in line for line in lines)  # /etc/passwd's first line
+
+
+@pytest.mark.parametrize(
+    ("make", "line"),
+    [
+        (
+            lambda root: (root / "landing/idebank/2021x").mkdir(),
+            "landing/idebank/2021x: is not a year folder (four digits, a year from 2000 to 2099)",
+        ),
+        (
+            lambda root: (root / "landing/survey/20211").mkdir(),
+            "landing/survey/20211: is not a year folder (four digits, a year from 2000 to 2099)",
+        ),
+        (
+            lambda root: (root / "landing/idebank/0999").mkdir(),
+            "landing/idebank/0999: is not a year folder (four digits, a year from 2000 to 2099)",
+        ),
+        (
+            lambda root: (root / "landing/idebank/2023").mkdir(),
+            "landing/idebank/2023: holds no Idébank extract (.xlsx or .csv)",
+        ),
+        (
+            lambda root: (root / "landing/idebank/2021/old.xls").write_bytes(b"\xd0\xcf"),
+            "landing/idebank/2021/old.xls: is not an Idébank extract (.xlsx or .csv)",
+        ),
+        (
+            lambda root: (root / "landing/survey/2022/notes.txt").write_text("x"),
+            "landing/survey/2022/notes.txt: is not part of a SurveyXact export (dataset.csv, "
+            "labels.csv and structure.csv, or one .xlsx)",
+        ),
+        (
+            lambda root: (root / "landing/survey/2022/labels.csv").unlink(),
+            "landing/survey/2022/labels.csv: missing: a CSV export has all three files",
+        ),
+        (
+            lambda root: (root / "landing/population/folk1a.txt").write_text("x"),
+            "landing/population/folk1a.txt: is not a FOLK1A export (.csv)",
+        ),
+        (
+            lambda root: (root / "landing/readme.md").write_text("x"),
+            "landing/readme.md: is not one of the landing folders survey/, idebank/ and "
+            "population/",
+        ),
+        (
+            lambda root: (root / "landing/idebank/2021/new\nline.txt").write_text("x"),
+            "landing/idebank/2021/new\\nline.txt: is not an Idébank extract (.xlsx or .csv)",
+        ),
+        (
+            lambda root: (root / os.fsdecode(b"landing/idebank/2021/\xe6ndret.csv")).write_text(
+                "x"
+            ),
+            "landing/idebank/2021/\\xe6ndret.csv: the name is not valid UTF-8: rename it",
+        ),
+    ],
+    ids=[
+        "2021x",
+        "20211",
+        "0999",
+        "empty year",
+        "xls",
+        "txt in survey",
+        "partial csv export",
+        "txt in population",
+        "file at the top",
+        "newline in a name",
+        "latin-1 name",
+    ],
+)
+def test_unrecognised_entries_are_refused_by_name(fresh, make, line):
+    make(fresh)
+    assert refused(fresh) == [line]
+
+
+def test_a_name_holding_a_newline_is_read_and_shown_escaped(fresh):
+    (fresh / "landing/idebank/2021/new\nline.csv").write_text("x")
+    inventory, _ = gate(Lake(fresh))
+    assert inventory.refused == []
+    assert "landing/idebank/2021/new\nline.csv" in [f.relative for f in inventory.files]
+
+
+def test_every_refusal_is_listed_sorted_by_path(fresh):
+    (fresh / "landing/survey/2021x").mkdir()
+    (fresh / "landing/idebank/2021/a.txt").write_text("x")
+    (fresh / "landing/idebank/2021/Z.xls").write_text("x")
+    assert [line.split(":")[0] for line in refused(fresh)] == [
+        "landing/idebank/2021/Z.xls",
+        "landing/idebank/2021/a.txt",
+        "landing/survey/2021x",
+    ]
+
+
+def write_corrections(root: Path, text: str, name: str = "fix.csv", encoding="utf-8") -> None:
+    (root / "corrections").mkdir(exist_ok=True)
+    (root / "corrections" / name).write_bytes((CORRECTIONS_HEADER + text).encode(encoding))
+
+
+@pytest.mark.parametrize(
+    ("target", "problem"),
+    [
+        (
+            "idebank/2021/extrakt.csv",
+            "'idebank/2021/extrakt.csv' is not a file of the landing "
+            "zone (paths are relative to landing/ and case-sensitive)",
+        ),
+        (
+            "idebank/2021/Extract.csv",
+            "'idebank/2021/Extract.csv' is not a file of the landing "
+            "zone (paths are relative to landing/ and case-sensitive)",
+        ),
+        (
+            "landing/idebank/2021/extract.csv",
+            "'landing/idebank/2021/extract.csv' is not a file "
+            "of the landing zone (paths are relative to landing/ and case-sensitive)",
+        ),
+        (
+            "idebank/2021/../2021/extract.csv",
+            "'idebank/2021/../2021/extract.csv' goes up with '..': name a file inside landing/",
+        ),
+        (
+            "/etc/passwd",
+            "'/etc/passwd' is an absolute path: name the file relative to landing/, "
+            "as idebank/2021/extract.csv",
+        ),
+        (
+            "C:/data/extract.csv",
+            "'C:/data/extract.csv' is an absolute path: name the file "
+            "relative to landing/, as idebank/2021/extract.csv",
+        ),
+        (
+            "idebank\\2021\\extract.csv",
+            "'idebank\\2021\\extract.csv' separates folders with '\\': use '/'",
+        ),
+        (
+            "survey/2022/labels.csv",
+            "'survey/2022/labels.csv' cannot be corrected: a correction "
+            "targets a survey dataset.csv (or a survey workbook), an Idébank extract or a FOLK1A "
+            "file",
+        ),
+    ],
+    ids=["typo", "case", "landing prefix", "dot-dot", "absolute", "drive", "backslash", "labels"],
+)
+def test_a_correction_must_name_a_correctable_landing_file(fresh, target, problem):
+    write_corrections(fresh, f"{target};ID=P7;Effekt 2024;-1;x\n")
+    assert refused(fresh) == [f"corrections/fix.csv, row 2, column 'file': {problem}"]
+
+
+def test_corrections_files_in_any_case_and_windows_1252_are_read(fresh):
+    write_corrections(
+        fresh,
+        "idebank/2021/extract.csv;ID=P7;Titel;Ældre – ny;mail\n",
+        name="FIX.CSV",
+        encoding="cp1252",
+    )
+    inventory, corrections = gate(Lake(fresh))
+    assert inventory.refused == []
+    (correction,) = corrections.corrections
+    assert (correction.source, correction.value, correction.year) == (
+        "corrections/FIX.CSV",
+        "Ældre – ny",
+        2021,
+    )
+
+
+def test_a_corrections_record_of_10_mib_is_read(fresh):
+    value = "x" * (10 * 1024 * 1024 - 100)
+    write_corrections(fresh, f'idebank/2021/extract.csv;ID=P7;Beskrivelse;"{value}";long\n')
+    inventory, corrections = gate(Lake(fresh))
+    assert inventory.refused == [] and corrections.corrections[0].value == value
+
+
+# Through the command line: the same gate stops a run before anything is staged.
+
+
+def corrupt_with_links(lake: Path) -> None:
+    (lake / EXTRACT.parent / "passwd.csv").symlink_to("/etc/passwd")
+    os.mkfifo(lake / "landing/population/pipe.csv")
+    (lake / "landing/survey/2021x").mkdir()
+
+
+GATE_CASES: dict[str, tuple[Callable, list[str]]] = {
+    "links, a FIFO and a bad year folder": (
+        corrupt_with_links,
+        [
+            "landing/idebank/2021/passwd.csv: is a link to a file outside landing/: not read",
+            "landing/population/pipe.csv: is a named pipe (FIFO), not a regular file: never read",
+            "landing/survey/2021x: is not a year folder (four digits, a year from 2000 to 2099)",
+        ],
+    ),
+    "a correction of a labels file": (
+        lambda lake: write_corrections(lake, "survey/2022/labels.csv;row=2;x;1;\n"),
+        [
+            "corrections/fix.csv, row 2, column 'file': 'survey/2022/labels.csv' cannot be "
+            "corrected: a correction targets a survey dataset.csv (or a survey workbook), an "
+            "Idébank extract or a FOLK1A file"
+        ],
+    ),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["run", "check"])
+@pytest.mark.parametrize("case", sorted(GATE_CASES))
+def test_refused_entries_stop_the_run_and_change_nothing(lake, run, case, command):
+    corrupt, lines = GATE_CASES[case]
+    published = published_files(lake, reports=True)
+    corrupt(lake)
+    # A run of one year: the gate still judges every year.
+    extra = ("--year", "2021") if command == "run" else ()
+    code, out, err = run(lake, *extra, command=command)
+    assert code == 1 and out == ""
+    assert err.splitlines() == [f"ops-pipeline: {line}" for line in lines] + [
+        f"ops-pipeline: {len(lines)} landing {'entry' if len(lines) == 1 else 'entries'} "
+        "refused: nothing was staged; the published warehouse is unchanged."
+    ]
+    assert published_files(lake, reports=True) == published
+
+
+@pytest.mark.slow
+def test_check_on_a_good_lake_publishes_nothing(lake, run):
+    published = published_files(lake, reports=True)
+    (lake / "landing/.DS_Store").write_bytes(b"x")
+    code, out, err = run(lake, command="check")
+    assert code == 0, err
+    (line,) = out.splitlines()
+    assert line.startswith(f"{lake / 'landing'}: would refresh: 6 landing files read (1 ignored)")
+    assert "quality checks passed" in line and "nothing published" in line
+    assert published_files(lake, reports=True) == published
+    assert not (lake / "work/check.duckdb").exists()
+
+
+@pytest.mark.slow
+def test_check_on_a_bad_lake_prints_what_a_run_would(lake, run):
+    path = lake / EXTRACT
+    path.write_bytes(path.read_bytes().replace(b";101;", b";999;", 1))
+    check = run(lake, command="check")
+    refresh = run(lake)
+    assert check[0] == refresh[0] == 1
+    assert check[2].splitlines()[0] == refresh[2].splitlines()[0]
+    assert "column 'Kommunenr': value 999 is not one of the 98" in check[2].splitlines()[0]
+
+
+@pytest.mark.slow
+def test_ignored_entries_and_skipped_corrections_are_audited(lake, run):
+    (lake / "landing/idebank/2021/~$extract.xlsx").write_bytes(b"lock")
+    write_corrections(
+        lake,
+        "idebank/2021/extract.csv;ID=P7;Effekt 2024;-350,5;KL\n"
+        "survey/2022/dataset.csv;respondentid=R3;s_2_1;1;mail\n",
+    )
+    code, _, err = run(lake, "--year", "2022")
+    assert code == 0, err
+    with duckdb.connect(str(lake / "warehouse.duckdb"), read_only=True) as con:
+        ignored = con.execute("SELECT path, rule FROM audit.ignored_entries").fetchall()
+        corrections = con.execute(
+            "SELECT file, rows_changed, status FROM audit.corrections ORDER BY file"
+        ).fetchall()
+    assert ignored == [("landing/idebank/2021/~$extract.xlsx", OFFICE_LOCK)]
+    assert corrections == [
+        ("idebank/2021/extract.csv", 0, "skipped: the run does not refresh its year"),
+        ("survey/2022/dataset.csv", 1, "applied"),
+    ]
+
+
+# Every failure names its file.
+
+
+def test_the_project_message_is_found_wherever_it_sits_in_the_chain():
+    import sys
+
+    from dagster._utils.error import SerializableErrorInfo, serializable_error_info_from_exc_info
+
+    from ops_pipeline.cli import landing_message
+    from ops_pipeline.readers.errors import LandingError, reading
+
+    try:
+        with reading("landing/idebank/2021/x.csv"):
+            duckdb.sql("SELECT CAST('12345678901' AS INTEGER)").fetchall()
+    except LandingError:
+        raised = serializable_error_info_from_exc_info(sys.exc_info())
+    # As Dagster records a failed step: its own error outside, the asset's inside.
+    step = SerializableErrorInfo("step failed", [], "DagsterExecutionStepExecutionError", raised)
+    message = landing_message(step)
+    assert message.startswith(
+        "landing/idebank/2021/x.csv: cannot be read: ConversionException: Conversion Error:"
+    )
+    assert "\n" not in message
+    assert landing_message(SerializableErrorInfo("x", [], "KeyError")) is None
+
+
+def test_names_are_shown_escaped_on_one_line():
+    from ops_pipeline.readers.errors import LandingError
+
+    name = "landing/idebank/2021/a\nb\t" + os.fsdecode(b"\xff") + "æøå.csv"
+    error = LandingError(name, "bad\nthing", row=2, column="x\ny")
+    assert str(error) == (
+        "landing/idebank/2021/a\\nb\\t\\xffæøå.csv, row 2, column 'x\\ny': bad thing"
+    )
