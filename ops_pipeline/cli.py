@@ -203,6 +203,7 @@ def _run_locked(
                 max_rejected_rows=max_rejected_rows,
                 tags={runlock.LAKE_TAG: str(lake.root), runlock.STARTED_BY_TAG: "cli"},
                 check=check,
+                inventory=inventory,
             )
         except ValueError as exc:
             print(f"ops-pipeline: {exc}", file=sys.stderr)

@@ -11,6 +11,7 @@ import dagster as dg
 from ops_pipeline.defs.automation import RANGE_END, RANGE_START
 from ops_pipeline.defs.partitions import sync_years
 from ops_pipeline.lake import Lake
+from ops_pipeline.landing import Inventory, scan
 
 
 def refresh(
@@ -21,15 +22,17 @@ def refresh(
     max_rejected_rows: int = 0,
     tags: dict[str, str] | None = None,
     check: bool = False,
+    inventory: Inventory | None = None,
 ) -> dg.ExecuteInProcessResult:
     """Materialise every asset for ``years`` (default: every year of the landing zone) in one
     run: each partition once, the warehouse published once at the end, only if all succeeded.
 
+    ``inventory``: the landing gate's walk when the caller made it (else it is made here).
     ``check``: every year through the gate, the readers and the quality checks, in a throwaway
     working database, publishing nothing (no warehouse, exports or reports)."""
     from ops_pipeline.definitions import CHECKED, REFRESH_JOB, build_definitions
 
-    known = sync_years(instance, lake)
+    known = sync_years(instance, inventory or scan(lake))
     chosen = sorted(years or known)
     unknown = sorted(set(chosen) - set(known))
     if unknown:

@@ -301,6 +301,41 @@ GATE_CASES: dict[str, tuple[Callable, list[str]]] = {
             "landing/survey/2021x: is not a year folder (four digits, a year from 2000 to 2099)",
         ],
     ),
+    "year folders that are not years, an xls and a non-UTF-8 name": (
+        lambda lake: [
+            (lake / "landing/survey/20211").mkdir(),
+            (lake / "landing/idebank/0999").mkdir(),
+            (lake / "landing/idebank/2021/old.xls").write_bytes(b"\xd0\xcf\x11\xe0"),
+            (lake / os.fsdecode(b"landing/idebank/2021/\xc6ldre.csv")).write_bytes(b"x"),
+        ],
+        [
+            "landing/idebank/0999: is not a year folder (four digits, a year from 2000 to 2099)",
+            "landing/idebank/2021/old.xls: is not an Idébank extract (.xlsx or .csv)",
+            "landing/idebank/2021/\\xc6ldre.csv: the name is not valid UTF-8: rename it",
+            "landing/survey/20211: is not a year folder (four digits, a year from 2000 to 2099)",
+        ],
+    ),
+    "corrections naming no landing file, in a .CSV saved as Windows-1252": (
+        lambda lake: write_corrections(
+            lake,
+            "idebank/2021/extrakt.csv;ID=P7;Effekt 2024;-1;typo\n"
+            "/etc/passwd;row=2;x;1;absolute\n"
+            "idebank/../idebank/2021/extract.csv;ID=P7;Effekt 2024;-1;up\n"
+            "idebank\\2021\\extract.csv;ID=P7;Effekt 2024;-1;Windows – ø\n",
+            name="Rettelser.CSV",
+            encoding="cp1252",
+        ),
+        [
+            "corrections/Rettelser.CSV, row 2, column 'file': 'idebank/2021/extrakt.csv' is not "
+            "a file of the landing zone (paths are relative to landing/ and case-sensitive)",
+            "corrections/Rettelser.CSV, row 3, column 'file': '/etc/passwd' is an absolute path: "
+            "name the file relative to landing/, as idebank/2021/extract.csv",
+            "corrections/Rettelser.CSV, row 4, column 'file': 'idebank/../idebank/2021/"
+            "extract.csv' goes up with '..': name a file inside landing/",
+            "corrections/Rettelser.CSV, row 5, column 'file': 'idebank\\2021\\extract.csv' "
+            "separates folders with '\\': use '/'",
+        ],
+    ),
     "a correction of a labels file": (
         lambda lake: write_corrections(lake, "survey/2022/labels.csv;row=2;x;1;\n"),
         [

@@ -97,7 +97,7 @@ def build_automation(job):
     )
     def annual_refresh_schedule(context: dg.ScheduleEvaluationContext):
         lake = Lake(lake_path())
-        years = sync_years(context.instance, lake)
+        years = sync_years(context.instance, scan(lake))
         if not years:
             return dg.SkipReason(f"no survey or Idébank year folder in {lake.landing}")
         return dg.RunRequest(tags={RANGE_START: years[0], RANGE_END: years[-1]})

@@ -11,8 +11,8 @@ Keys are kept sorted, so any range of them is a span of years.
 
 import dagster as dg
 
-from ops_pipeline.lake import IDEBANK, SURVEY, Lake
-from ops_pipeline.landing import Inventory, scan
+from ops_pipeline.lake import IDEBANK, SURVEY
+from ops_pipeline.landing import Inventory
 
 YEARS = dg.DynamicPartitionsDefinition(name="years")
 
@@ -25,9 +25,9 @@ def landing_years(inventory: Inventory) -> list[str]:
     return [str(y) for y in sorted(set(inventory.years(SURVEY)) | set(inventory.years(IDEBANK)))]
 
 
-def sync_years(instance: dg.DagsterInstance, lake: Lake) -> list[str]:
-    """Register the landing zone's years as partitions, kept sorted; return them."""
-    wanted = landing_years(scan(lake))
+def sync_years(instance: dg.DagsterInstance, inventory: Inventory) -> list[str]:
+    """Register the years the landing gate found as partitions, kept sorted; return them."""
+    wanted = landing_years(inventory)
     existing = instance.get_dynamic_partitions(YEARS.name)
     missing = [year for year in wanted if year not in existing]
     if missing and existing and min(missing) < max(existing):
