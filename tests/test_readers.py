@@ -8,8 +8,8 @@ import duckdb
 import pytest
 from lakes import FIXTURE, read_fixture, write_idebank_csv, write_surveyxact
 
-from ops_pipeline.lake import Lake
 from ops_pipeline.readers.errors import LandingError
+from ops_pipeline.readers.folk1a import read_folk1a
 from ops_pipeline.readers.idebank import read_idebank
 from ops_pipeline.readers.surveyxact import read_surveyxact
 
@@ -171,7 +171,144 @@ def test_idebank_bad_cells_name_row_and_column(tmp_path, cell, value, message):
         read_idebank(duckdb.connect(), files_in(tmp_path / "2021"), 2021, tmp_path / "scratch")
 
 
-def test_lake_years_ignore_other_folders(tmp_path):
-    for name in ("2021", "2022", "notes", "20x1"):
-        (tmp_path / "landing" / "survey" / name).mkdir(parents=True)
-    assert Lake(tmp_path).years("survey") == [2021, 2022]
+IDEBANK_ROW = ["A", "101", "København", "2021", "T", "", "Ældre", "Indkøb", "0", "0", "0", "-1"]
+IDEBANK_ROW += ["Ja", "Nej"]
+MIB = 1 << 20
+
+
+@pytest.mark.parametrize("flavour", ["semicolon-ansi", "comma-ansi", "tab-utf16"])
+def test_surveyxact_repeated_header_names_both_columns(tmp_path, flavour):
+    structure, labels, dataset = read_fixture()
+    dataset[0][9] = f" {dataset[0][2]} "  # the same name, once trimmed
+    folder = tmp_path / "export"
+    write_surveyxact(folder, structure, labels, dataset, flavour)
+    name = dataset[0][2]
+    with pytest.raises(LandingError) as excinfo:
+        read_surveyxact(duckdb.connect(), files_in(folder), tmp_path / "scratch")
+    assert str(excinfo.value) == (
+        f"{folder / 'dataset.csv'}, row 1, column '{name}': column '{name}' repeats column "
+        f"'{name}' (columns 3 and 10): each column name may appear once"
+    )
+
+
+def test_idebank_repeated_quoted_header_is_an_error(tmp_path):
+    path = write_idebank_csv(tmp_path / "2021" / "x.csv", 2021, [IDEBANK_ROW])
+    data = path.read_bytes().decode("utf-8-sig")
+    # Two "Effekt 2024" columns, one quoted, one in other letter case: DuckDB would rename one.
+    data = data.replace("Effekt 2023;", '"effekt 2024";', 1)
+    path.write_bytes(data.encode("utf-8-sig"))
+    with pytest.raises(LandingError) as excinfo:
+        read_idebank(duckdb.connect(), files_in(tmp_path / "2021"), 2021, tmp_path / "scratch")
+    assert str(excinfo.value) == (
+        f"{path}, row 1, column 'Effekt 2024': column 'Effekt 2024' repeats column "
+        "'effekt 2024' (columns 11 and 12): each column name may appear once"
+    )
+
+
+def test_folk1a_repeated_header_is_an_error(tmp_path):
+    path = tmp_path / "folk1a.csv"
+    path.write_bytes("\ufeffOMRÅDE;TID;TID\r\nHele landet;2021K1;5840045\r\n".encode())
+    with pytest.raises(LandingError) as excinfo:
+        read_folk1a(duckdb.connect(), [path], tmp_path / "scratch")
+    assert str(excinfo.value) == (
+        f"{path}, row 1, column 'TID': column 'TID' repeats column 'TID' (columns 2 and 3): "
+        "each column name may appear once"
+    )
+
+
+def _idebank_with_description(folder, size: int):
+    """An Idébank CSV whose second proposal's quoted Beskrivelse makes a record of ``size``
+    bytes (line breaks inside it)."""
+    first = ";".join(IDEBANK_ROW)
+    rest = [";".join(IDEBANK_ROW[:5]), ";".join(IDEBANK_ROW[6:])]
+    room = size - len(rest[0].encode()) - len(rest[1].encode()) - 4  # two ';', two quotes
+    text = ("tekst " * 16 + "\r\n") * (room // 98)
+    text += "x" * (room - len(text))
+    record = f'{rest[0]};"{text}";{rest[1]}'
+    assert len(record.encode()) == size
+    path = write_idebank_csv(folder / "x.csv", 2021, [])
+    with path.open("ab") as fh:
+        fh.write(f"{first}\r\n{record}\r\n{first.replace('A', 'B', 1)}\r\n".encode())
+    return path, text
+
+
+def test_idebank_record_of_almost_10_mib_is_read(tmp_path):
+    path, text = _idebank_with_description(tmp_path / "2021", int(9.9 * MIB))
+    con = duckdb.connect()
+    read_idebank(con, files_in(tmp_path / "2021"), 2021, tmp_path / "scratch")
+    rows = con.execute("SELECT source_row, length(description) FROM ib_rows").fetchall()
+    assert rows == [(2, None), (3, len(text)), (4, None)]
+    assert con.execute("SELECT count(*) FROM reader_rejects").fetchall() == [(0,)]
+
+
+def test_idebank_record_of_exactly_10_mib_is_read(tmp_path):
+    _idebank_with_description(tmp_path / "2021", 10 * MIB)
+    con = duckdb.connect()
+    read_idebank(con, files_in(tmp_path / "2021"), 2021, tmp_path / "scratch")
+    assert con.execute("SELECT count(*) FROM ib_rows").fetchall() == [(3,)]
+
+
+def test_idebank_record_over_10_mib_names_file_and_line(tmp_path):
+    path, _ = _idebank_with_description(tmp_path / "2021", int(10.1 * MIB))
+    with pytest.raises(LandingError) as excinfo:
+        read_idebank(duckdb.connect(), files_in(tmp_path / "2021"), 2021, tmp_path / "scratch")
+    assert str(excinfo.value) == (
+        f"{path}, line 3: a record (quoted line breaks included) is longer than 10,485,760 "
+        "bytes (10 MiB), the most a record may hold"
+    )
+
+
+def test_record_over_10_mib_after_the_sniffed_rows_names_its_line(tmp_path):
+    structure, labels, dataset = read_fixture()
+    dataset += [list(dataset[-1]) for _ in range(25_000)]  # past DuckDB's sniffer sample
+    dataset[-100][4] = "a\n" + "x" * (10 * MIB)
+    folder = tmp_path / "export"
+    write_surveyxact(folder, structure, labels, dataset, "tab-utf16")
+    with pytest.raises(LandingError) as excinfo:
+        read_surveyxact(duckdb.connect(), files_in(folder), tmp_path / "scratch")
+    line = sum(1 + sum(cell.count("\n") for cell in row) for row in dataset[:-100]) + 1
+    assert str(excinfo.value) == (
+        f"{folder / 'dataset.csv'}, line {line}: a record (quoted line breaks included) is "
+        "longer than 10,485,760 bytes (10 MiB), the most a record may hold"
+    )
+
+
+def test_folk1a_population_too_large_names_row_and_column(tmp_path):
+    path = tmp_path / "folk1a.csv"
+    path.write_bytes(
+        "\ufeffOMRÅDE;TID;INDHOLD\r\nHele landet;2021K1;5840045\r\n"
+        "København;2021K1;12345678901234567890\r\n".encode()
+    )
+    with pytest.raises(LandingError) as excinfo:
+        read_folk1a(duckdb.connect(), [path], tmp_path / "scratch")
+    assert str(excinfo.value) == (
+        f"{path}, row 3, column 'INDHOLD': value '12345678901234567890' is too large for a "
+        "number of persons"
+    )
+
+
+@pytest.mark.parametrize(
+    ("cell", "value", "message"),
+    [
+        (
+            1,
+            "12345678901",
+            "column 'Kommunenr': value '12345678901' is too large for a whole number "
+            "(at most 2147483647)",
+        ),
+        (
+            3,
+            "20210000000",
+            "column 'Budgetår': value '20210000000' is too large for a whole number "
+            "(at most 2147483647)",
+        ),
+        (11, "9" * 400, f"column 'Effekt 2024': value '{'9' * 400}' is too large for a number"),
+    ],
+)
+def test_idebank_numbers_too_large_name_row_and_column(tmp_path, cell, value, message):
+    row = list(IDEBANK_ROW)
+    row[cell] = value
+    path = write_idebank_csv(tmp_path / "2021" / "x.csv", 2021, [IDEBANK_ROW, row])
+    with pytest.raises(LandingError) as excinfo:
+        read_idebank(duckdb.connect(), files_in(tmp_path / "2021"), 2021, tmp_path / "scratch")
+    assert str(excinfo.value) == f"{path}, row 3, {message}"

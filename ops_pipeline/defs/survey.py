@@ -160,7 +160,9 @@ def _stage_export(con: duckdb.DuckDBPyConnection, lake: Lake, year: int, export:
         _fail_first(
             con,
             file_expr,
-            f"{code} IS NOT NULL AND TRY_CAST({code} AS INTEGER) IS NULL",
+            # A whole number only: TRY_CAST rounds '101.5' to 102 and reads '1e2' as 100.
+            f"{code} IS NOT NULL AND (NOT regexp_full_match({code}, '\\d+(\\.0+)?') "
+            f"OR TRY_CAST({code} AS INTEGER) IS NULL)",
             "is not a municipality code",
             column=MUNICIPALITY_COLUMN,
             value=code,

@@ -50,6 +50,14 @@ def read_folk1a(
             "is not a number of persons",
         )
         fail_on_first(
+            con,
+            "folk1a_raw",
+            path,
+            "INDHOLD",
+            'TRY_CAST(trim("INDHOLD") AS BIGINT) IS NULL',
+            "is too large for a number of persons",
+        )
+        fail_on_first(
             con, "folk1a_raw", path, "OMRÅDE", "NULLIF(trim(\"OMRÅDE\"), '') IS NULL", "is blank"
         )
         con.execute(

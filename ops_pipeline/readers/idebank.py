@@ -20,6 +20,7 @@ from ops_pipeline.readers.text import (
     sql_identifier,
     sql_string,
 )
+from ops_pipeline.readers.xlsx import open_workbook
 
 SHEET = "Idébank"
 EXTENSIONS = (".csv", ".xlsx")
@@ -81,18 +82,15 @@ def read_idebank(
 
 
 def _load_xlsx(con, path: Path) -> list[str]:
-    import fastexcel  # imported here: only xlsx extracts need it
-
-    try:
-        reader = fastexcel.read_excel(path)
-    except Exception as exc:
-        raise LandingError(path, f"cannot be opened as xlsx: {exc}") from exc
+    # Inspected before fastexcel reads it: a workbook that cannot be read safely or right is
+    # refused by name (ops_pipeline.readers.xlsx).
+    reader = open_workbook(path)
     if SHEET not in reader.sheet_names:
         raise LandingError(
             path, f"has no sheet {SHEET!r} (sheets: {', '.join(reader.sheet_names)})"
         )
     # Every cell as text, so the checks below see exactly what was typed.
-    table = reader.load_sheet(SHEET, dtypes="string", schema_sample_rows=None).to_arrow()
+    table = reader.read_sheet(SHEET, header=True)
     con.register("ib_arrow", table)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE ib_raw AS "
@@ -116,6 +114,12 @@ def _typed_select(con, path: Path, columns: list[str], budget_year: int, danish:
     def cell(name: str) -> str:
         return f"NULLIF(trim({sql_identifier(header[name])}), '')"
 
+    def number(name: str) -> str:
+        value = cell(name)
+        if danish:
+            value = f"replace(replace({value}, '.', ''), ',', '.')"
+        return f"CAST({value} AS DOUBLE)"
+
     pattern = DANISH_NUMBER if danish else PLAIN_NUMBER
     number_kind = "a Danish number such as -1.250,5" if danish else "a number"
     for name in INTEGER_COLUMNS:
@@ -126,6 +130,15 @@ def _typed_select(con, path: Path, columns: list[str], budget_year: int, danish:
             name,
             f"{cell(name)} IS NULL OR NOT regexp_full_match({cell(name)}, '^\\d+(\\.0+)?$')",
             "is not a whole number",
+            header=header,
+        )
+        fail_on_first(
+            con,
+            "ib_raw",
+            path,
+            name,
+            f"TRY_CAST(TRY_CAST({cell(name)} AS DOUBLE) AS INTEGER) IS NULL",
+            "is too large for a whole number (at most 2147483647)",
             header=header,
         )
     for name in YES_NO_COLUMNS:
@@ -148,6 +161,16 @@ def _typed_select(con, path: Path, columns: list[str], budget_year: int, danish:
             f"is not {number_kind}",
             header=header,
         )
+        # DuckDB reads a number beyond a DOUBLE's range (1e400, 400 digits) as infinity.
+        fail_on_first(
+            con,
+            "ib_raw",
+            path,
+            name,
+            f"{cell(name)} IS NOT NULL AND NOT isfinite({number(name)})",
+            "is too large for a number",
+            header=header,
+        )
     fail_on_first(
         con,
         "ib_raw",
@@ -158,12 +181,6 @@ def _typed_select(con, path: Path, columns: list[str], budget_year: int, danish:
         header=header,
     )
     fail_on_first(con, "ib_raw", path, "ID", f"{cell('ID')} IS NULL", "is blank", header=header)
-
-    def number(name: str) -> str:
-        value = cell(name)
-        if danish:
-            value = f"replace(replace({value}, '.', ''), ',', '.')"
-        return f"CAST({value} AS DOUBLE)"
 
     typed = [
         f"{sql_string(path.name)} AS source_file",

@@ -26,6 +26,7 @@ from ops_pipeline.readers.text import (
     sql_identifier,
     sql_string,
 )
+from ops_pipeline.readers.xlsx import open_workbook
 
 CSV_FILES = {"dataset": "dataset.csv", "labels": "labels.csv", "structure": "structure.csv"}
 STRUCTURE_COLUMNS = [
@@ -124,12 +125,9 @@ def _read_csv(
 
 
 def _read_xlsx(con, folder: Path, path: Path, corrections: CorrectionSet | None) -> SurveyExport:
-    import fastexcel  # imported here: only xlsx exports need it
-
-    try:
-        reader = fastexcel.read_excel(path)
-    except Exception as exc:
-        raise LandingError(path, f"cannot be opened as xlsx: {exc}") from exc
+    # Inspected before fastexcel reads it: a workbook that cannot be read safely or right is
+    # refused by name (ops_pipeline.readers.xlsx).
+    reader = open_workbook(path)
     sheets = reader.sheet_names
     dataset_sheets = ["Dataset"] if "Dataset" in sheets else []
     dataset_sheets += sorted(
@@ -146,10 +144,7 @@ def _read_xlsx(con, folder: Path, path: Path, corrections: CorrectionSet | None)
 
     def sheet(name: str, header: bool):
         # Every cell as text, like the CSV forms; blank cells are NULL.
-        loaded = reader.load_sheet(
-            name, header_row=0 if header else None, dtypes="string", schema_sample_rows=None
-        )
-        return loaded.to_arrow()
+        return reader.read_sheet(name, header=header)
 
     structure = sheet("Structure", header=True)
     con.register("sx_arrow", structure)

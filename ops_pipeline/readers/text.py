@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
 from ops_pipeline.readers.errors import LandingError
 
 UTF8_BOM = codecs.BOM_UTF8
@@ -161,28 +163,55 @@ def load_csv(
 
     Rows DuckDB cannot parse (too few or too many cells, an unterminated quote) are not loaded:
     they are appended verbatim, with file, line and reason, to the TEMP table ``reader_rejects``
-    for the staging step to record and the quality gate to judge. A file DuckDB cannot read at all
-    is an error. Returns the file's column names.
+    for the staging step to record and the quality gate to judge. A file DuckDB cannot read at all,
+    a record longer than ``MAX_RECORD_BYTES`` and a header that repeats a column name are errors.
+    Returns the file's column names.
     """
+    try:
+        return _load_csv(con, text, origin, table=table, delim=delim, header=header)
+    except LandingError:
+        raise
+    except duckdb.Error as exc:  # a file DuckDB cannot read at all
+        if _LINE_TOO_LONG in str(exc):
+            raise _record_too_long(text, origin) from exc
+        raise LandingError(origin, f"cannot be read as CSV: {_first_line(exc)}") from exc
+
+
+# DuckDB counts a record's line break into its size (one or two bytes, depending on where in the
+# file the record is): the limit leaves room for it, so a record of 10 MiB itself is read.
+_MAX_LINE_SIZE = MAX_RECORD_BYTES + 2
+_LINE_TOO_LONG = "Maximum line size of"
+
+
+def _read_csv_sql(text: DuckDBText, delim: str, header: bool, rejects: str, scans: str) -> str:
+    return f"""read_csv({sql_string(text.path)}, encoding={sql_string(text.encoding)},
+                        delim={sql_string(delim)}, quote='"', escape='"', header={header},
+                        all_varchar=true, null_padding=false, strict_mode=true,
+                        max_line_size={_MAX_LINE_SIZE},
+                        store_rejects=true, rejects_table={sql_string(rejects)},
+                        rejects_scan={sql_string(scans)})"""
+
+
+def _load_csv(
+    con, text: DuckDBText, origin: Path, *, table: str, delim: str, header: bool
+) -> list[str]:
     rejects = f"{table}_rejects"
     scans = f"{table}_reject_scans"
     con.execute(f"DROP TABLE IF EXISTS {rejects}; DROP TABLE IF EXISTS {scans}")
     # The header is row 1 of the sheet a person would open; headerless files start at row 1.
     first_row = 2 if header else 1
-    try:
-        con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE {table} AS
-            SELECT *
-            FROM read_csv({sql_string(text.path)}, encoding={sql_string(text.encoding)},
-                          delim={sql_string(delim)}, quote='"', escape='"', header={header},
-                          all_varchar=true, null_padding=false, strict_mode=true,
-                          store_rejects=true, rejects_table={sql_string(rejects)},
-                          rejects_scan={sql_string(scans)})
-            """
-        )
-    except Exception as exc:  # duckdb.Error: a file DuckDB cannot read at all
-        raise LandingError(origin, f"cannot be read as CSV: {_first_line(exc)}") from exc
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table} AS "
+        f"SELECT * FROM {_read_csv_sql(text, delim, header, rejects, scans)}"
+    )
+    columns = [name for name in con.table(table).columns if name != "_row"]
+    if header:
+        _check_header(con, text, origin, delim, columns)
+    too_long = con.execute(
+        f"SELECT min(line) FROM {rejects} WHERE error_type = 'LINE SIZE OVER MAXIMUM'"
+    ).fetchall()[0][0]
+    if too_long is not None:
+        raise _record_too_long(text, origin)
     # The row number from the table's row ids (insertion order is the file's order): far
     # cheaper than a window over the whole file.
     con.execute(f"ALTER TABLE {table} ADD COLUMN _row BIGINT")
@@ -201,7 +230,82 @@ def load_csv(
         [str(origin)],
     )
     con.execute(f"DROP TABLE {rejects}; DROP TABLE {scans}")
-    return [name for name in con.table(table).columns if name != "_row"]
+    return columns
+
+
+def _check_header(con, text: DuckDBText, origin: Path, delim: str, columns: list[str]) -> None:
+    """Raise when the header repeats a column name (after trimming, in any letter case).
+
+    DuckDB renames a repeated ``x`` to ``x_1``: the header is read again as a data record, as
+    DuckDB parses it with the same dialect, and every name it kept is checked against it.
+    """
+    rejects, scans = "csv_header_rejects", "csv_header_reject_scans"
+    try:
+        raw = con.execute(
+            f"SELECT * FROM {_read_csv_sql(text, delim, False, rejects, scans)} LIMIT 1"
+        ).fetchall()
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {rejects}; DROP TABLE IF EXISTS {scans}")
+    names = [("" if cell is None else cell).strip() for cell in (raw[0] if raw else ())]
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names, start=1):
+        if not name:
+            continue  # a blank name is no name: the checks of the columns a reader needs judge it
+        first = seen.setdefault(name.lower(), position)
+        if first != position:
+            raise LandingError(
+                origin,
+                f"column {name!r} repeats column {names[first - 1]!r} (columns {first} and "
+                f"{position}): each column name may appear once",
+                row=1,
+                column=name,
+            )
+    if len(names) != len(columns):
+        raise LandingError(
+            origin,
+            f"the header has {len(names)} columns but is read as {len(columns)}",
+            row=1,
+        )
+    for position, (name, kept) in enumerate(zip(names, columns, strict=True), start=1):
+        same = kept.strip() == name if name else re.fullmatch(r"column\d+", kept) is not None
+        if not same:
+            raise LandingError(
+                origin,
+                f"column {position} is named {name!r} but is read as {kept!r}: "
+                "each column needs a name of its own",
+                row=1,
+                column=name or None,
+            )
+
+
+def _record_too_long(text: DuckDBText, origin: Path) -> LandingError:
+    """The error for the first record longer than ``MAX_RECORD_BYTES``, naming its first line.
+
+    Only called once DuckDB refused a record (its own line numbers count records, and are wrong
+    for a record its sniffer met): the file is scanned here, line by line, for the record. Its
+    size is counted as UTF-8, as DuckDB counts it.
+    """
+    problem = (
+        f"a record (quoted line breaks included) is longer than {MAX_RECORD_BYTES:,} bytes "
+        "(10 MiB), the most a record may hold"
+    )
+    codec = {"utf-16": "utf-16", "utf-8": "utf-8-sig", "latin-1": "latin-1"}[text.encoding]
+    with text.path.open("r", encoding=codec, newline="") as fh:
+        start, size, quoted = 1, 0, False
+        for number, line in enumerate(fh, start=1):
+            if size == 0 and not quoted:
+                start = number
+            size += len(line.encode("utf-8"))
+            # An escaped quote is two quotes: the parity tells whether a quote is still open.
+            quoted ^= line.count('"') % 2 == 1
+            if not quoted:
+                size -= len(line) - len(line.rstrip("\r\n"))
+                if size > MAX_RECORD_BYTES:
+                    return LandingError(origin, problem, line=start)
+                size = 0
+        if size > MAX_RECORD_BYTES:
+            return LandingError(origin, problem, line=start)
+    return LandingError(origin, problem)
 
 
 def _first_line(error: object) -> str:
