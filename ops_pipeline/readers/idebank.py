@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ops_pipeline.readers.corrections import CorrectionSet
-from ops_pipeline.readers.errors import LandingError
+from ops_pipeline.readers.errors import LandingError, reading
 from ops_pipeline.readers.text import (
     fail_on_first,
     for_duckdb,
@@ -64,20 +64,23 @@ def read_idebank(
         raise ValueError("no Idébank extract to read")
     con.execute("DROP TABLE IF EXISTS ib_rows")
     for i, path in enumerate(files):
-        if path.suffix.lower() == ".csv":
-            text = for_duckdb(path, scratch, allowed=("utf-8", "cp1252"))
-            columns = load_csv(con, text, path, table="ib_raw", delim=";", header=True)
-            danish = True
-        else:
-            columns = _load_xlsx(con, path)
-            danish = False
-        if corrections:
-            corrections.apply(con, "ib_raw", path, columns)
-        select = _typed_select(con, path, columns, budget_year, danish)
-        con.execute(
-            f"CREATE TEMP TABLE ib_rows AS {select}" if i == 0 else f"INSERT INTO ib_rows {select}"
-        )
-        con.execute("DROP TABLE ib_raw")
+        with reading(path):  # a library error escaping names the file
+            if path.suffix.lower() == ".csv":
+                text = for_duckdb(path, scratch, allowed=("utf-8", "cp1252"))
+                columns = load_csv(con, text, path, table="ib_raw", delim=";", header=True)
+                danish = True
+            else:
+                columns = _load_xlsx(con, path)
+                danish = False
+            if corrections:
+                corrections.apply(con, "ib_raw", path, columns)
+            select = _typed_select(con, path, columns, budget_year, danish)
+            con.execute(
+                f"CREATE TEMP TABLE ib_rows AS {select}"
+                if i == 0
+                else f"INSERT INTO ib_rows {select}"
+            )
+            con.execute("DROP TABLE ib_raw")
     return files
 
 
