@@ -17,6 +17,7 @@ import pytest
 
 from ops_pipeline.defs.survey import stage_survey
 from ops_pipeline.lake import Lake
+from ops_pipeline.landing import gate
 from ops_pipeline.sample.generator import (
     EMPLOYEE_CHUNK_ROWS,
     FOLK1A_FILE,
@@ -441,7 +442,8 @@ def test_pipeline_stages_the_employee_survey(employee_lake, tmp_path):
     (lake / "landing").symlink_to(employee_lake / "landing")
     con = duckdb.connect(str(tmp_path / "working.duckdb"))
     con.execute("CREATE SCHEMA staged")
-    stage_survey(con, Lake(lake), [2022])
+    inventory, _ = gate(Lake(lake))
+    stage_survey(con, Lake(lake), inventory, [2022])
     cells = _employee_dataset(employee_lake).execute(
         "SELECT count(*) FROM (UNPIVOT survey ON COLUMNS('^q_') INTO NAME variable VALUE answer)"
     )
