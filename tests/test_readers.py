@@ -312,3 +312,90 @@ def test_idebank_numbers_too_large_name_row_and_column(tmp_path, cell, value, me
     with pytest.raises(LandingError) as excinfo:
         read_idebank(duckdb.connect(), files_in(tmp_path / "2021"), 2021, tmp_path / "scratch")
     assert str(excinfo.value) == f"{path}, row 3, {message}"
+
+
+TOO_LONG = (
+    "a record (quoted line breaks included) is longer than 10,485,760 bytes (10 MiB), the most "
+    "a record may hold"
+)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "words"),
+    [
+        ("cp1252", "Ældre – “tekst” "),  # bytes 0x80–0x9F: read from a UTF-8 copy
+        ("cp1252", "Ældre og børn "),  # Latin-1 to DuckDB
+        ("utf-8-sig", "Ældre – “tekst” "),
+    ],
+)
+@pytest.mark.parametrize("extra", [0, 1])
+def test_idebank_record_limit_counts_the_files_own_bytes(tmp_path, encoding, words, extra):
+    # DuckDB counts a record in UTF-8: a Danish Windows-1252 record of 10 MiB is ~10.5 there.
+    codec = "utf-8" if encoding == "utf-8-sig" else encoding  # the BOM only once
+    head = ";".join(["B", *IDEBANK_ROW[1:5]]) + ';"'
+    tail = '";' + ";".join(IDEBANK_ROW[6:])
+    room = 10 * MIB + extra - len((head + tail).encode(codec))
+    unit = words * 6 + "\r\n"
+    text = unit * (room // len(unit.encode(codec)))
+    text += "x" * (room - len(text.encode(codec)))
+    path = write_idebank_csv(tmp_path / "2021" / "x.csv", 2021, [IDEBANK_ROW], encoding=encoding)
+    with path.open("ab") as fh:
+        fh.write(f"{head}{text}{tail}\r\n".encode(codec))
+    con = duckdb.connect()
+    if extra:
+        with pytest.raises(LandingError) as excinfo:
+            read_idebank(con, files_in(tmp_path / "2021"), 2021, tmp_path / "scratch")
+        assert str(excinfo.value) == f"{path}, line 3: {TOO_LONG}"
+    else:
+        read_idebank(con, files_in(tmp_path / "2021"), 2021, tmp_path / "scratch")
+        rows = con.execute("SELECT id, description FROM ib_rows ORDER BY source_row").fetchall()
+        assert rows == [("A", None), ("B", text)]
+
+
+def test_utf16_record_over_10_mib_of_the_file_is_refused(tmp_path):
+    # 10 MiB and 2 bytes in UTF-16 is only 5 MiB as UTF-8, what DuckDB counts.
+    structure, labels, dataset = read_fixture()
+    row = ["" if v is None else str(v) for v in dataset[-1]]
+    row[4] = "a\n"
+    size = len("\t".join(row).encode("utf-16-le")) + 4  # the two quotes around the cell
+    row[4] += "x" * ((10 * MIB + 2 - size) // 2)
+    dataset[-1] = row
+    folder = tmp_path / "export"
+    write_surveyxact(folder, structure, labels, dataset, "tab-utf16")
+    line = sum(1 + sum(str(cell).count("\n") for cell in r) for r in dataset[:-1]) + 1
+    with pytest.raises(LandingError) as excinfo:
+        read_surveyxact(duckdb.connect(), files_in(folder), tmp_path / "scratch")
+    assert str(excinfo.value) == f"{folder / 'dataset.csv'}, line {line}: {TOO_LONG}"
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_folk1a_lf_record_of_10_mib_and_one_byte_is_refused(tmp_path, extra):
+    # With LF line breaks DuckDB's own limit lets one byte more through.
+    path = tmp_path / "folk1a.csv"
+    area = "Ø" * ((10 * MIB + extra - len(";2021K1;5")) // 2)
+    area += "x" * (10 * MIB + extra - len(f"{area};2021K1;5".encode()))
+    path.write_bytes(
+        f"\ufeffOMRÅDE;TID;INDHOLD\nHele landet;2021K1;5840045\n{area};2021K1;5\n".encode()
+    )
+    con = duckdb.connect()
+    if extra:
+        with pytest.raises(LandingError) as excinfo:
+            read_folk1a(con, [path], tmp_path / "scratch")
+        assert str(excinfo.value) == f"{path}, line 3: {TOO_LONG}"
+    else:
+        read_folk1a(con, [path], tmp_path / "scratch")
+        assert con.execute("SELECT max(strlen(area)) FROM folk1a_rows").fetchall() == [
+            (len(area.encode()),)
+        ]
+
+
+def test_idebank_column_named_like_the_row_number_is_an_error(tmp_path):
+    path = write_idebank_csv(tmp_path / "2021" / "x.csv", 2021, [[*IDEBANK_ROW, "7"]])
+    data = path.read_bytes().decode("utf-8-sig").replace("\r\n", ";_row\r\n", 1)
+    path.write_bytes(data.encode("utf-8-sig"))
+    with pytest.raises(LandingError) as excinfo:
+        read_idebank(duckdb.connect(), files_in(tmp_path / "2021"), 2021, tmp_path / "scratch")
+    assert str(excinfo.value) == (
+        f"{path}, row 1, column '_row': column 15 is named '_row', the name the reader gives "
+        "the row number"
+    )

@@ -355,6 +355,11 @@ def test_header_must_be_row_1(tmp_path):
     )
 
 
+def test_empty_sheet_is_an_error(tmp_path):
+    path = hand_made(tmp_path / "x.xlsx", sheet('<row r="1"><c r="A1" s="1"/></row>'))
+    assert refusal(path, header=True) == f"{path}[Idébank]: the sheet is empty"
+
+
 def test_without_header_the_table_starts_at_a1(tmp_path):
     # fastexcel starts a sheet at its first value (here C3): read alone, rows and columns shift.
     cells = (

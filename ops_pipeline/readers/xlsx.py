@@ -14,6 +14,11 @@ refer to, and formulas without a cached value. fastexcel then reads the very byt
 inspected. Whatever is refused is one :class:`LandingError` naming the file (and sheet) and the
 bound.
 
+A formula's cached value is decided as calamine decides a cell's value: by the last of its
+``<v>``, ``<f>``, ``<is>``; none, or an empty ``<v>`` (``<v/>``, as openpyxl writes), is an
+error naming the cell. The one empty ``<v>`` that is a value is a text result's (``t="str"``):
+Excel's cached "" of ``IF(…;"";…)``.
+
 The scan has two forms that agree: a fast one (regular expressions over the inflated bytes, ~1.2
 µs a cell) for XML as Excel, LibreOffice, openpyxl and SurveyXact write it, and a slow one (expat,
 ~9 µs a cell) for anything else (cells without ``r``, comments, CDATA, UTF-16, …).
@@ -190,7 +195,8 @@ class Workbook:
         self.close()
 
     def read_sheet(self, name: str, *, header: bool) -> pa.Table:
-        """Every cell of sheet ``name`` as text (blank cells null), as a sheet shows it.
+        """Every cell of sheet ``name`` as text (blank cells null), as a sheet shows it; a sheet
+        without a cell is an error.
 
         ``header``: row 1 names the columns (a blank name becomes ``__UNNAMED__<i>``) and the
         table holds rows 2…; a name repeated after trimming is an error. Without a header the
@@ -208,7 +214,7 @@ class Workbook:
         if table.num_columns == 0 and scan.values is None:
             if scan.missing:
                 raise _formula_error(shown, scan.missing, None)
-            return table
+            raise LandingError(shown, "the sheet is empty")
         first_row, first_col, scan = self._origin(sheet, scan, table, shown)
         header_row = [table.column(i)[0].as_py() for i in range(table.num_columns)]
         if scan.missing:
