@@ -46,6 +46,9 @@ def sniff_encoding(path: Path, *, allowed: tuple[str, ...]) -> str:
             raise LandingError(path, "the file is empty")
         if head.startswith(UTF16_LE_BOM):
             found = "utf-16-le"
+        elif head.startswith(codecs.BOM_UTF16_BE):
+            # Never an export's encoding; read as Windows-1252 it would be a NUL before each byte.
+            found = "utf-16-be"
         elif head.startswith(UTF8_BOM):
             found = "utf-8"
         else:
