@@ -33,6 +33,7 @@ from ops_pipeline.readers.errors import LandingError
 YEAR_FOLDER = re.compile(r"^20\d\d$")
 SURVEY_CSV = ("dataset.csv", "labels.csv", "structure.csv")
 SOURCES = (SURVEY, IDEBANK, POPULATION)
+CORRECTIONS = "corrections"  # the source of a corrections file
 # Rules for ignored entries, as recorded in the audit's ignored_entries.rule.
 HIDDEN = "hidden entry (name begins with '.')"
 OFFICE_LOCK = "Office lock file (name begins with '~$')"
@@ -288,20 +289,20 @@ class _Walk:
             return files
         return []
 
-    def _population_entry(self, entry: os.DirEntry, shown: str, root: str) -> None:
+    def _csv_entry(
+        self, entry: os.DirEntry, shown: str, root: str, source: str, what: str, into: list
+    ) -> None:
+        """A file of a flat folder of CSV files (population/, corrections/)."""
         kind = self._kind(entry, shown, root)
         if kind is None:
             return
         if kind == "dir" or not entry.name.lower().endswith(".csv"):
-            self.refuse(shown, "is not a FOLK1A export (.csv)")
+            self.refuse(shown, f"is not a {what} (.csv)")
             return
-        self.found.files.append(LandingFile(Path(entry.path), shown, POPULATION))
+        into.append(LandingFile(Path(entry.path), shown, source))
+
+    def _population_entry(self, entry: os.DirEntry, shown: str, root: str) -> None:
+        self._csv_entry(entry, shown, root, POPULATION, "FOLK1A export", self.found.files)
 
     def _corrections_entry(self, entry: os.DirEntry, shown: str, root: str) -> None:
-        kind = self._kind(entry, shown, root)
-        if kind is None:
-            return
-        if kind == "dir" or not entry.name.lower().endswith(".csv"):
-            self.refuse(shown, "is not a corrections file (.csv)")
-            return
-        self.found.corrections.append(LandingFile(Path(entry.path), shown, "corrections"))
+        self._csv_entry(entry, shown, root, CORRECTIONS, "corrections file", self.found.corrections)

@@ -15,7 +15,6 @@ from ops_pipeline.schemas import ddl, schema_metadata
 
 GATE_ASSET = "staged/landing_files"
 GATE_KEY = dg.AssetKey(GATE_ASSET.split("/"))
-CORRECTIONS = "corrections"
 
 
 def record_gate(con: duckdb.DuckDBPyConnection, lake: Lake, inventory: landing.Inventory) -> None:
@@ -38,7 +37,7 @@ def load_gate(
         "SELECT file, source, year FROM staged.landing_files ORDER BY file"
     ).fetchall():
         entry = landing.LandingFile(lake.root / relative, relative, source, year)
-        (inventory.corrections if source == CORRECTIONS else inventory.files).append(entry)
+        (inventory.corrections if source == landing.CORRECTIONS else inventory.files).append(entry)
     corrections, errors = read_corrections(inventory, lake.landing)
     if errors:  # a corrections file changed since the gate read it
         raise landing.LandingRefused(errors)
