@@ -8,6 +8,7 @@ lake: exit 1, the exact lines, and the warehouse, exports and reports byte-ident
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -445,3 +446,136 @@ def test_names_are_shown_escaped_on_one_line():
     assert str(error) == (
         "landing/idebank/2021/a\\nb\\t\\xffæøå.csv, row 2, column 'x\\ny': bad thing"
     )
+
+
+# Files the gate lets through but a reader refuses: the same run, one exact line, nothing changed.
+
+SUPPLEMENT = IDEBANK_2021 / "supplement.xlsx"
+FOLK1A = Path("landing/population/folk1a.csv")
+
+
+def _replace_in(lake: Path, relative: Path, old: bytes, new: bytes, encoding="utf-8-sig") -> None:
+    path = lake / relative
+    text = path.read_bytes().decode(encoding)
+    assert old.decode() in text
+    path.write_bytes(text.replace(old.decode(), new.decode(), 1).encode(encoding))
+
+
+def repeated_header(lake: Path) -> None:
+    _replace_in(lake, EXTRACT, b"Effekt 2023;", b"Effekt 2024;")
+
+
+def uncached_formula(lake: Path) -> None:
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(lake / SUPPLEMENT)
+    workbook["Idébank"]["L2"] = "=-100-150"  # openpyxl saves no cached value
+    workbook.save(lake / SUPPLEMENT)
+
+
+def whole_sheet_dimension(lake: Path) -> None:
+    import zipfile
+
+    path = lake / SUPPLEMENT
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    xml = parts[sheet].decode()
+    start = xml.index("<dimension ")
+    end = xml.index("/>", start) + 2
+    parts[sheet] = (xml[:start] + '<dimension ref="A1:XFD1048576"/>' + xml[end:]).encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+def truncated_workbook(lake: Path) -> None:
+    path = lake / SUPPLEMENT
+    path.write_bytes(path.read_bytes()[:1000])
+
+
+def long_municipality_code(lake: Path) -> None:
+    _replace_in(lake, EXTRACT, b"\r\nP7;147;", b"\r\nP7;14700000000;")
+
+
+def huge_population(lake: Path) -> None:
+    path = lake / FOLK1A
+    text = path.read_bytes().decode("utf-8-sig")
+    text, count = re.subn(r"(Hele landet;2021K1;)\d+", r"\g<1>99999999999999999999", text, count=1)
+    assert count == 1
+    path.write_bytes(text.encode("utf-8-sig"))
+
+
+def record_over_10_mib(lake: Path) -> None:
+    _replace_in(lake, EXTRACT, b";Administration;", b';"' + b"x" * (10 * 1024 * 1024 + 1) + b'";')
+
+
+def bad_value_in_a_name_with_a_newline(lake: Path) -> None:
+    path = lake / EXTRACT
+    target = path.with_name("late\nextract.csv")
+    target.write_bytes(path.read_bytes().replace(b"\r\nP7;147;", b"\r\nP7;abc;", 1))
+    assert target.read_bytes() != path.read_bytes()
+    path.unlink()
+
+
+READER_CASES: dict[str, tuple[Callable, str]] = {
+    "repeated header": (
+        repeated_header,
+        "landing/idebank/2021/extract.csv, row 1, column 'Effekt 2024': column 'Effekt 2024' "
+        "repeats column 'Effekt 2024' (columns 11 and 12): each column name may appear once",
+    ),
+    "uncached formula": (
+        uncached_formula,
+        "landing/idebank/2021/supplement.xlsx[Idébank], row 2, column 'Effekt 2024': cell L2 "
+        "holds a formula without a cached value: its value is unknown (recalculate and save it in "
+        "Excel, or export CSV)",
+    ),
+    "whole-sheet dimension": (
+        whole_sheet_dimension,
+        "landing/idebank/2021/supplement.xlsx[Idébank]: declares 17,179,869,184 cells "
+        "(A1:XFD1048576) in 2,459 bytes of XML: refused (export larger tables as CSV)",
+    ),
+    "truncated workbook": (
+        truncated_workbook,
+        "landing/idebank/2021/supplement.xlsx: cannot be opened as xlsx: the zip archive is "
+        "truncated (it has no central directory)",
+    ),
+    "11-digit Kommunenr": (
+        long_municipality_code,
+        "landing/idebank/2021/extract.csv, row 9, column 'Kommunenr': value '14700000000' is "
+        "too large for a whole number (at most 2147483647)",
+    ),
+    "20-digit INDHOLD": (
+        huge_population,
+        "landing/population/folk1a.csv, row 2, column 'INDHOLD': value '99999999999999999999' is "
+        "too large for a number of persons",
+    ),
+    "record over 10 MiB": (
+        record_over_10_mib,
+        "landing/idebank/2021/extract.csv, line 2: a record (quoted line breaks included) is "
+        "longer than 10,485,760 bytes (10 MiB), the most a record may hold",
+    ),
+    "a name holding a newline": (
+        bad_value_in_a_name_with_a_newline,
+        "landing/idebank/2021/late\\nextract.csv, row 9, column 'Kommunenr': value 'abc' is not "
+        "a whole number",
+    ),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", sorted(READER_CASES))
+def test_a_file_a_reader_refuses_stops_the_run_naming_it(lake, run, case):
+    corrupt, line = READER_CASES[case]
+    published = published_files(lake, reports=True)
+    corrupt(lake)
+    code, out, err = run(lake)
+    lines = err.splitlines()
+    assert code == 1 and out == ""
+    # One line naming the file, then the run's own line; no traceback, no library's bare words.
+    assert len(lines) == 2, err
+    assert lines[0] == f"ops-pipeline: {line}"
+    assert lines[1].startswith("ops-pipeline: run ") and lines[1].endswith(
+        "failed; the published warehouse is unchanged."
+    )
+    assert published_files(lake, reports=True) == published
