@@ -43,6 +43,11 @@ from ops_pipeline.readers.text import sql_identifier
 from ops_pipeline.runlock import run_lock
 
 KEEP = 5
+# The DuckDB storage format of published warehouses: v1.0.0 opens in every DuckDB client from 1.0.0
+# on (BI tools ship older drivers than the pipeline's DuckDB). The working database keeps the
+# pipeline's own default format.
+STORAGE_VERSION_ENV_VAR = "OPS_WAREHOUSE_STORAGE_VERSION"
+DEFAULT_STORAGE_VERSION = "v1.0.0"
 HISTORY = "history"
 CURRENT = "current"
 EXPORTS = "exports"
@@ -94,6 +99,17 @@ class Draft:
     @property
     def exports(self) -> Path:
         return self.path / EXPORTS
+
+
+def storage_version() -> str:
+    """The storage format published warehouses are written in (``$OPS_WAREHOUSE_STORAGE_VERSION``,
+    default v1.0.0)."""
+    chosen = os.environ.get(STORAGE_VERSION_ENV_VAR) or DEFAULT_STORAGE_VERSION
+    if not re.fullmatch(r"v\d+\.\d+\.\d+", chosen):
+        raise HistoryError(
+            f"{STORAGE_VERSION_ENV_VAR}={chosen!r}: not a DuckDB storage version such as v1.0.0"
+        )
+    return chosen
 
 
 def history_folder(lake: Lake) -> Path:

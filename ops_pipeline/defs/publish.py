@@ -42,8 +42,14 @@ def write_warehouse(lake: Lake, path: Path, run_id: str, marts: list[str]) -> di
     """Copy ``marts`` and this run's audit rows from the working and audit databases into a new
     warehouse file at ``path``, checkpointed (no WAL). Returns the rows of each table."""
     counts: dict[str, int] = {}
-    con = duckdb.connect(str(path))
+    con = duckdb.connect()
     try:
+        # In the storage format of the oldest clients BI tools ship (history.STORAGE_VERSION).
+        con.execute(
+            f"ATTACH {sql_string(path)} AS warehouse "
+            f"(STORAGE_VERSION {sql_string(history.storage_version())})"
+        )
+        con.execute("USE warehouse")
         con.execute(f"ATTACH {sql_string(lake.working_db)} AS working (READ_ONLY)")
         built = {
             name
@@ -75,7 +81,7 @@ def write_warehouse(lake: Lake, path: Path, run_id: str, marts: list[str]) -> di
                 f"SELECT count(*) FROM audit.{table}"
             ).fetchall()[0][0]
         con.execute("DETACH audit_log")
-        con.execute("CHECKPOINT")
+        con.execute("CHECKPOINT warehouse")
     finally:
         con.close()
     return counts
