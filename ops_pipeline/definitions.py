@@ -7,12 +7,11 @@ and the command line alike.
 import dagster as dg
 
 from ops_pipeline import audit
-from ops_pipeline.defs import gate, idebank, publish, reference, report, survey
+from ops_pipeline.defs import gate, idebank, publish, reference, survey
 from ops_pipeline.defs.automation import build_automation
 from ops_pipeline.defs.quality.checks import CHECKS
 from ops_pipeline.defs.resources import LakeResource
 from ops_pipeline.lake import lake_path
-from ops_pipeline.schemas import column_schema
 
 REFRESH_JOB = "annual_refresh"
 
@@ -25,6 +24,7 @@ ASSETS = [
     survey.staged_survey,
     survey.survey_response,
     survey.survey_potential,
+    survey.survey_answer_counts,
     idebank.landing_idebank,
     idebank.idebank_rows,
     idebank.proposals_staged,
@@ -33,8 +33,7 @@ ASSETS = [
     idebank.savings_by_measure,
     idebank.idebank_overview,
     idebank.proposals_mart,
-    report.savings_potential_by_group,
-    report.analysis_report,
+    idebank.savings_potential_by_group,
 ]
 MART_KEYS = [
     key
@@ -47,12 +46,7 @@ MART_KEYS = [
 PUBLISHED_TABLES = [(f"marts.{key.path[-1]}", "table") for key in MART_KEYS] + [
     (f"audit.{table}", "table (this run's data quality)") for table in audit.PUBLISHED_COLUMNS
 ]
-ASSETS += dg.map_asset_specs(
-    lambda spec: spec.merge_attributes(
-        metadata={"dagster/column_schema": column_schema(PUBLISHED_TABLES)}
-    ),
-    [publish.build_warehouse_asset(MART_KEYS)],
-)
+ASSETS.append(publish.build_publish_asset(MART_KEYS, PUBLISHED_TABLES))
 
 # Every step of a refresh is small DuckDB work on one file: one process, steps in order. The
 # multiprocess executor would start a process per step (seconds each) and several writers.

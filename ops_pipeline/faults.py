@@ -21,9 +21,11 @@ The points:
     in a quality check, after validation and before its result is recorded.
 ``export``
     in the publish step, halfway through writing the Parquet and CSV exports.
+``report``
+    in the publish step, once the first annual report of the new publication is written.
 ``before_rename``
-    in the publish step, when the new warehouse and its exports are complete, before they are
-    switched in.
+    in the publish step, when the new warehouse, its exports and its reports are complete, before
+    they are switched in.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ import sys
 FAULT_POINT_ENV = "OPS_FAULT_POINT"
 PAUSE_ENV = "OPS_FAULT_PAUSE"
 PAUSE_FIFO_ENV = "OPS_FAULT_PAUSE_FIFO"
-POINTS = ("ingest", "check", "export", "before_rename")
+POINTS = ("ingest", "check", "export", "report", "before_rename")
 
 
 def fault_point(name: str) -> None:

@@ -1,25 +1,30 @@
-"""Publications of a lake: the warehouse and its exports, published as one unit, the last five kept.
+"""Publications of a lake: the warehouse, its exports and its reports, published as one unit, the
+last five kept.
 
-A publication is a folder ``<lake>/history/<id>/`` holding ``warehouse.duckdb``, ``exports/`` (one
-Parquet and one CSV per mart) and ``publication.json`` (run, time, row counts). Its id is a
-sequence number and the run: ``000012-<run id>``. The paths BI tools and other programs open are
-symbolic links that never change::
+A publication is a folder ``<lake>/history/<id>/`` holding ``warehouse.duckdb`` (in the storage
+format of :func:`storage_version`), ``exports/`` (one Parquet and one CSV per mart), ``reports/``
+(the annual reports, rendered from that warehouse) and ``publication.json`` (run, time, row
+counts, format, reports). Its id is a sequence number and the run: ``000012-<run id>``. The paths
+BI tools, people and other programs open are symbolic links that never change::
 
     <lake>/current           → history/<id of the published one>
     <lake>/warehouse.duckdb  → current/warehouse.duckdb
     <lake>/exports           → current/exports
+    <lake>/reports           → current/reports
 
-A publication is written complete under a temporary name (``history/.<id>.tmp/``), flushed to
-disk, renamed to ``history/<id>``, and published by replacing ``current`` with a new link in one
-``rename(2)``: a reader, and a crash at any moment, sees the old warehouse with the old exports or
-the new ones with the new. A reader that opened the old warehouse keeps its file (its inode) open
-undisturbed, even once the folder is pruned. Everything a crash can leave is recognisable and
-removed by the next run (:func:`recover`), never the published publication: temporary folders and
-links, and a complete publication newer than ``current`` that was never switched in.
+A publication is written complete under a temporary name (``history/.<id>.tmp/``), flushed to disk,
+renamed to ``history/<id>``, and published by replacing ``current`` with a new link in one
+``rename(2)``: a reader, and a crash at any moment, sees the old warehouse with the old exports and
+reports, or the new ones with the new. A reader that opened the old warehouse keeps its file (its
+inode) open undisturbed, even once the folder is pruned. Everything a crash can leave is
+recognisable and removed by the next run (:func:`recover`), never the published publication:
+temporary folders and links, and a complete publication newer than ``current`` that was never
+switched in.
 
 The newest :data:`KEEP` publications are kept; :func:`restore_publication` republishes an older
-one (as a new publication, so history stays in order). Callers hold the lake's run lock
-(:mod:`ops_pipeline.runlock`) around :func:`recover` and publishing.
+one (as a new publication, so history stays in order), rewriting an older publication's warehouse
+in the compatible format and rendering its reports when it has none. Callers hold the lake's run
+lock (:mod:`ops_pipeline.runlock`) around :func:`recover` and publishing.
 """
 
 from __future__ import annotations
@@ -39,7 +44,8 @@ import duckdb
 from ops_pipeline.exports import write_exports
 from ops_pipeline.faults import fault_point
 from ops_pipeline.lake import Lake
-from ops_pipeline.readers.text import sql_identifier
+from ops_pipeline.readers.text import sql_identifier, sql_string
+from ops_pipeline.report import REPORT_PREFIX, missing_marts, write_reports
 from ops_pipeline.runlock import run_lock
 
 KEEP = 5
@@ -51,6 +57,7 @@ DEFAULT_STORAGE_VERSION = "v1.0.0"
 HISTORY = "history"
 CURRENT = "current"
 EXPORTS = "exports"
+REPORTS = "reports"
 WAREHOUSE = "warehouse.duckdb"
 MANIFEST = "publication.json"
 # history/<id>, and history/.<id>.tmp while it is written.
@@ -71,6 +78,7 @@ class Publication:
     counts: dict[str, int]  # rows per published table ("marts.x", "audit.y")
     restored_from: str | None
     path: Path
+    storage_version: str | None  # None: published before the format was recorded
 
     @property
     def sequence(self) -> int:
@@ -83,6 +91,14 @@ class Publication:
     @property
     def exports(self) -> Path:
         return self.path / EXPORTS
+
+    @property
+    def reports(self) -> Path:
+        return self.path / REPORTS
+
+    def report_files(self) -> list[str]:
+        """The reports it holds (none for a publication of before reports were published)."""
+        return sorted(p.name for p in self.reports.glob(f"{REPORT_PREFIX}*.html"))
 
 
 @dataclass(frozen=True)
@@ -99,6 +115,10 @@ class Draft:
     @property
     def exports(self) -> Path:
         return self.path / EXPORTS
+
+    @property
+    def reports(self) -> Path:
+        return self.path / REPORTS
 
 
 def storage_version() -> str:
@@ -122,6 +142,10 @@ def current_link(lake: Lake) -> Path:
 
 def exports_link(lake: Lake) -> Path:
     return lake.root / EXPORTS
+
+
+def reports_link(lake: Lake) -> Path:
+    return lake.root / REPORTS
 
 
 def list_publications(lake: Lake) -> list[Publication]:
@@ -173,14 +197,17 @@ def publish(
     restored_from: str | None = None,
     published_at: dt.datetime | None = None,
 ) -> Publication:
-    """Make a complete draft (warehouse and exports written) the published publication, then
-    prune history to the newest :data:`KEEP`."""
+    """Make a complete draft (warehouse, exports and reports written) the published
+    publication, then prune history to the newest :data:`KEEP`."""
+    new.reports.mkdir(exist_ok=True)  # a lake without budget years has no report, but the folder
     manifest = {
         "id": new.id,
         "run_id": run_id,
         "published_at": (published_at or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
         "counts": counts,
         "restored_from": restored_from,
+        "storage_version": warehouse_storage_version(new.warehouse),
+        "reports": sorted(p.name for p in new.reports.glob(f"{REPORT_PREFIX}*.html")),
     }
     (new.path / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     _fsync_tree(new.path)
@@ -193,6 +220,7 @@ def publish(
     # The stable paths: created once (or when a lake of an older layout is first published).
     _ensure_link(lake, lake.warehouse, f"{CURRENT}/{WAREHOUSE}")
     _ensure_link(lake, exports_link(lake), f"{CURRENT}/{EXPORTS}")
+    _ensure_link(lake, reports_link(lake), f"{CURRENT}/{REPORTS}")
     _fsync(lake.root)
     prune(lake)
     return _read(final)
@@ -247,23 +275,65 @@ def find_publication(lake: Lake, wanted: str) -> Publication:
 
 
 def restore_publication(lake: Lake, wanted: str, *, wait: float = 0) -> Publication:
-    """Publish again the kept publication of run (or publication id) ``wanted``, warehouse and
-    exports, as a new publication; the current one stays in history. Holds the run lock."""
+    """Publish again the kept publication of run (or publication id) ``wanted``, warehouse,
+    exports and reports, as a new publication; the current one stays in history. Holds the run
+    lock. A warehouse in another storage format is rewritten in :func:`storage_version`'s; a
+    publication without reports gets them rendered from its warehouse, or is refused by name
+    when that warehouse lacks a mart the reports need."""
     with run_lock(lake, wait):
         recover(lake)
         source = find_publication(lake, wanted)
         current = current_publication(lake)
         if current is not None and current.id == source.id:
             return current
+        reports = source.report_files()
+        if not reports:
+            missing = missing_marts(source.warehouse)
+            if missing:
+                raise HistoryError(
+                    f"publication {source.id} has no reports and its warehouse lacks "
+                    f"{', '.join(missing)} to render them: not restored"
+                )
         with draft(lake, source.run_id) as new:
-            shutil.copyfile(source.warehouse, new.warehouse)
+            copy_warehouse(source.warehouse, new.warehouse)
             copied = table_counts(new.warehouse)
             if copied != source.counts:
                 raise HistoryError(
                     f"{source.warehouse} does not hold the rows its manifest lists: not restored"
                 )
             write_exports(new.warehouse, new.exports)
+            if reports:
+                new.reports.mkdir()
+                for name in reports:
+                    shutil.copyfile(source.reports / name, new.reports / name)
+            else:
+                write_reports(new.warehouse, new.reports)
             return publish(lake, new, source.run_id, source.counts, restored_from=source.id)
+
+
+def copy_warehouse(source: Path, target: Path) -> None:
+    """``source`` as a new warehouse file at ``target`` in :func:`storage_version`'s format: the
+    same bytes when it is in that format already, else every table and comment rewritten."""
+    wanted = storage_version()
+    if warehouse_storage_version(source) == wanted:
+        shutil.copyfile(source, target)
+        return
+    with duckdb.connect() as con:
+        con.execute(f"ATTACH {sql_string(source)} AS source (READ_ONLY)")
+        con.execute(f"ATTACH {sql_string(target)} AS target (STORAGE_VERSION {sql_string(wanted)})")
+        con.execute("COPY FROM DATABASE source TO target")
+        con.execute("CHECKPOINT target")
+
+
+def warehouse_storage_version(warehouse: Path) -> str:
+    """The storage format a DuckDB file is written in, e.g. ``v1.0.0`` (the oldest DuckDB that
+    reads it)."""
+    with duckdb.connect() as con:
+        con.execute(f"ATTACH {sql_string(warehouse)} AS probe (READ_ONLY)")
+        (tags,) = con.execute(
+            "SELECT tags FROM duckdb_databases() WHERE database_name = 'probe'"
+        ).fetchone()
+    return tags.get("storage_version", "").removesuffix("+")
 
 
 def describe(publications: list[Publication], current: Publication | None) -> str:
@@ -275,6 +345,11 @@ def describe(publications: list[Publication], current: Publication | None) -> st
         mark = "*" if current is not None and p.id == current.id else " "
         restored = f", restored from {p.restored_from}" if p.restored_from else ""
         lines.append(f"{mark} {p.id}  published {p.published_at}  run {p.run_id}{restored}")
+        reports = p.report_files()
+        lines.append(
+            f"    storage {p.storage_version or 'unrecorded'}; reports: "
+            + (", ".join(reports) if reports else "none")
+        )
         marts = sorted(
             (name.removeprefix("marts."), rows)
             for name, rows in p.counts.items()
@@ -310,6 +385,10 @@ def _adopt(lake: Lake) -> None:
         except OSError:
             shutil.copy2(legacy, new.warehouse)
         write_exports(new.warehouse, new.exports)
+        # The reports published beside it (a real folder then), as they were.
+        new.reports.mkdir()
+        for report in reports_link(lake).glob(f"{REPORT_PREFIX}*.html"):
+            shutil.copyfile(report, new.reports / report.name)
         modified = dt.datetime.fromtimestamp(legacy.stat().st_mtime, dt.UTC)
         publish(lake, new, run_id, table_counts(new.warehouse), published_at=modified)
 
@@ -338,6 +417,7 @@ def _read(path: Path) -> Publication:
         counts=manifest["counts"],
         restored_from=manifest.get("restored_from"),
         path=path,
+        storage_version=manifest.get("storage_version"),
     )
 
 

@@ -1,9 +1,12 @@
 """Column schemas of the working database's tables: one place for the UI (asset metadata) and
-the quality gates (schema expectations). The marts follow ``shared/contracts/marts.md``."""
+the quality gates (schema expectations). The marts follow the package's copy of the marts
+contract (:mod:`ops_pipeline.contracts`), which also gives their columns' descriptions."""
 
 from __future__ import annotations
 
 import dagster as dg
+
+from ops_pipeline.contracts import mart_contracts
 
 SCHEMAS: dict[str, list[tuple[str, str]]] = {
     "reference.municipalities": [
@@ -120,6 +123,13 @@ SCHEMAS: dict[str, list[tuple[str, str]]] = {
         ("share_high", "DOUBLE"),
         ("rank", "INTEGER"),
     ],
+    "marts.survey_answer_counts": [
+        ("survey_year", "INTEGER"),
+        ("variable", "VARCHAR"),
+        ("code", "INTEGER"),
+        ("label", "VARCHAR"),
+        ("respondents", "INTEGER"),
+    ],
     "marts.municipal_savings": [
         ("budget_year", "INTEGER"),
         ("municipality_code", "INTEGER"),
@@ -141,7 +151,7 @@ SCHEMAS: dict[str, list[tuple[str, str]]] = {
     "marts.savings_potential_by_group": [
         ("budget_year", "INTEGER"),
         ("grouping", "VARCHAR"),
-        ("group", "VARCHAR"),
+        ("peer_group", "VARCHAR"),
         ("method", "VARCHAR"),
         ("top_n", "INTEGER"),
         ("members", "INTEGER"),
@@ -200,13 +210,24 @@ LANDING_SCHEMAS: dict[str, list[tuple[str, str]]] = {
 }
 
 
-def column_schema(columns: list[tuple[str, str]]) -> dg.TableSchema:
-    return dg.TableSchema(columns=[dg.TableColumn(name, kind) for name, kind in columns])
+def descriptions(table: str) -> dict[str, str]:
+    """The contract's meaning of each column of a mart (``marts.<name>``); {} for other tables."""
+    schema, _, name = table.partition(".")
+    contract = mart_contracts().get(name) if schema == "marts" else None
+    return {c.name: c.meaning for c in contract.columns} if contract else {}
+
+
+def column_schema(columns: list[tuple[str, str]], table: str = "") -> dg.TableSchema:
+    """The UI's column schema; with ``table``, a mart's columns carry their contract meaning."""
+    meanings = descriptions(table)
+    return dg.TableSchema(
+        columns=[dg.TableColumn(name, kind, meanings.get(name)) for name, kind in columns]
+    )
 
 
 def schema_metadata(table: str) -> dict:
     """Definition metadata: the column schema the UI shows before the first materialisation."""
-    return {"dagster/column_schema": column_schema(SCHEMAS[table])}
+    return {"dagster/column_schema": column_schema(SCHEMAS[table], table)}
 
 
 def ddl(table: str) -> str:

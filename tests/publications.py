@@ -3,6 +3,7 @@ a consistent pair, and what a crash may have left behind. Plain functions over a
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -84,8 +85,10 @@ def mart_names(warehouse: Path) -> list[str]:
 
 
 def assert_published_pair(lake: Path) -> str:
-    """The published warehouse and exports are one complete publication of ``history/``, and the
-    exports hold exactly the warehouse's marts. Returns the publication's folder name."""
+    """The published warehouse, exports and reports are one complete publication of
+    ``history/``, the exports hold exactly the warehouse's marts and the reports are one per
+    budget year of that warehouse, as its manifest lists. Returns the publication's folder
+    name."""
     current = lake / "current"
     assert current.is_symlink(), "no publication switched in"
     publication = current.resolve()
@@ -93,6 +96,10 @@ def assert_published_pair(lake: Path) -> str:
     assert not publication.name.startswith(".") and (publication / "publication.json").is_file()
     assert (lake / "warehouse.duckdb").resolve() == publication / "warehouse.duckdb"
     assert (lake / "exports").resolve() == publication / "exports"
+    assert (lake / "reports").resolve() == publication / "reports"
+    manifest = json.loads((publication / "publication.json").read_text(encoding="utf-8"))
+    reports = sorted(p.name for p in (lake / "reports").iterdir())
+    assert reports == manifest["reports"]
     assert not list(publication.glob("*.wal"))
     marts = mart_names(lake / "warehouse.duckdb")
     assert marts, "the warehouse has no marts"
@@ -105,6 +112,8 @@ def assert_published_pair(lake: Path) -> str:
             assert parquet.to_pylist() == table.to_pylist(), mart
             text = (lake / "exports" / f"{mart}.csv").read_bytes().decode("utf-8-sig")
             assert text.endswith("\r\n") and text.split("\r\n")[0].split(";") == table.column_names
+        years = con.execute("SELECT DISTINCT budget_year FROM marts.municipal_savings").fetchall()
+    assert reports == sorted(f"analysis_{year}.html" for (year,) in years)
     return publication.name
 
 

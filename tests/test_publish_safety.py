@@ -43,6 +43,7 @@ from ops_pipeline import history
 from ops_pipeline.defs.publish import publish_warehouse
 from ops_pipeline.faults import POINTS
 from ops_pipeline.lake import Lake
+from ops_pipeline.report import write_reports
 
 pytestmark = pytest.mark.slow
 
@@ -161,14 +162,15 @@ def test_a_reader_never_blocks_a_refresh(lake, dagster_home):
 
 @pytest.mark.parametrize("point", POINTS)
 def test_a_killed_run_leaves_the_last_publication(lake, dagster_home, point):
-    """``ingest`` and ``check`` need the fault points in the staging steps and checks."""
-    before = published_files(lake)
+    """``ingest`` and ``check`` need the fault points in the staging steps and checks; ``report``
+    kills the run once the new publication's first report is written."""
+    before = published_files(lake, reports=True)
     publication = assert_published_pair(lake)
     add_proposal(lake)
 
     done = run_cli(dagster_home, "run", "--lake", str(lake), env={"OPS_FAULT_POINT": point})
     assert done.returncode == -signal.SIGKILL, f"not killed at {point}: {done.stderr[-2000:]}"
-    assert published_files(lake) == before
+    assert published_files(lake, reports=True) == before
     assert assert_published_pair(lake) == publication
     # What the killed run left has temporary names only, beside the publication.
     assert all(p.name.startswith(".") for p in leftovers(lake))
@@ -207,7 +209,7 @@ def test_a_failed_write_leaves_the_last_publication(lake, tmp_path):
     home = tmp_path / "dagster_home"  # its own instance: the limit applies to its files too
     home.mkdir()
     shutil.copy(Path(__file__).parents[1] / "dagster_home" / "dagster.yaml", home)
-    before = published_files(lake)
+    before = published_files(lake, reports=True)
     publication = assert_published_pair(lake)
     add_proposal(lake)
 
@@ -215,7 +217,7 @@ def test_a_failed_write_leaves_the_last_publication(lake, tmp_path):
     assert done.returncode == 1
     assert "File too large" in done.stderr
     assert "the published warehouse is unchanged" in done.stderr
-    assert published_files(lake) == before
+    assert published_files(lake, reports=True) == before
     assert assert_published_pair(lake) == publication
     assert leftovers(lake) == []  # the failed publication removed what it had written
 
@@ -223,6 +225,29 @@ def test_a_failed_write_leaves_the_last_publication(lake, tmp_path):
     assert done.returncode == 0, done.stderr
     assert mart_counts(lake / "warehouse.duckdb")["proposals"] == 9
     assert_published_pair(lake)
+
+
+def test_a_publish_that_fails_after_its_reports_leaves_all_three(lake, monkeypatch):
+    """The publish step fails once the new warehouse, exports and reports are written, before
+    the switch: the published warehouse, exports and reports stay those of one publication."""
+    store = Lake(lake)
+    before = published_files(lake, reports=True)
+    publication = assert_published_pair(lake)
+    with duckdb.connect(str(lake / "work" / "working.duckdb")) as con:
+        con.execute("UPDATE marts.municipal_savings SET savings_dkk = savings_dkk + 1")
+    drafted = []
+
+    def failing_publish(lake, new, *args, **kwargs):
+        drafted.append(sorted(p.name for p in new.reports.iterdir()))
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(history, "publish", failing_publish)
+    with pytest.raises(OSError, match="No space left"):
+        publish_warehouse(store, "run-failing", mart_names(lake / "warehouse.duckdb"))
+    assert drafted == [["analysis_2021.html"]]  # it failed after rendering the report
+    assert published_files(lake, reports=True) == before
+    assert assert_published_pair(lake) == publication
+    assert leftovers(lake) == []
 
 
 def wait_paused(run: subprocess.Popen, fifo: Path) -> str:
@@ -336,10 +361,15 @@ def test_restore_republishes_an_earlier_publication(lake):
     publish_warehouse(store, "run-short", marts)
     assert mart_counts(lake / "warehouse.duckdb")["proposals"] == 7
 
+    good_report = (good.reports / "analysis_2021.html").read_bytes()
+    assert (lake / "reports" / "analysis_2021.html").read_bytes() != good_report
+
     restored = history.restore_publication(store, good.run_id[:8])
     assert restored.restored_from == good.id and restored.run_id == good.run_id
     assert history.current_publication(store) == restored
     assert snapshot(lake / "warehouse.duckdb") == good_marts
+    # The reports come back with the warehouse: those published with it, byte for byte.
+    assert (lake / "reports" / "analysis_2021.html").read_bytes() == good_report
     assert pq.read_table(lake / "exports" / "proposals.parquet").num_rows == 8
     assert [p.run_id for p in history.list_publications(store)] == [
         good.run_id,
@@ -365,6 +395,7 @@ def test_history_and_restore_commands(lake, dagster_home):
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.splitlines()[0].startswith("* ") and "run run-short" in listed.stdout
     assert f"run {good.run_id}" in listed.stdout and "proposals 7" in listed.stdout
+    assert listed.stdout.count("    storage v1.0.0; reports: analysis_2021.html\n") == 2
 
     done = run_cli(dagster_home, "restore", good.run_id, "--lake", str(lake))
     assert done.returncode == 0, done.stderr
@@ -416,4 +447,69 @@ def test_a_lake_of_the_older_layout_keeps_its_warehouse(published, tmp_path, lay
     assert sorted(p.name for p in adopted.exports.iterdir()) == sorted(
         p.name for p in newest.exports.iterdir()
     )
+    assert leftovers(lake) == []
+
+
+def _make_older(publication: history.Publication, *, drop: str | None = None) -> None:
+    """Make a publication as the previous version left it: no reports, no format in its
+    manifest (and, with ``drop``, without that mart)."""
+    shutil.rmtree(publication.reports)
+    manifest = json.loads((publication.path / "publication.json").read_text(encoding="utf-8"))
+    del manifest["reports"], manifest["storage_version"]
+    (publication.path / "publication.json").write_text(json.dumps(manifest), encoding="utf-8")
+    if drop:
+        with duckdb.connect(str(publication.warehouse)) as con:
+            con.execute(f"DROP TABLE {drop}")
+
+
+def test_restoring_an_older_publication_rewrites_it_and_renders_its_reports(
+    lake, monkeypatch, tmp_path
+):
+    """A publication of the previous version: DuckDB's own storage format (v2, which no 1.x
+    client opens) and no reports. Restored, it is published in the compatible format, comments
+    kept, with its reports rendered from its warehouse."""
+    store = Lake(lake)
+    marts = mart_names(lake / "warehouse.duckdb")
+    monkeypatch.setenv(history.STORAGE_VERSION_ENV_VAR, "v2.0.0")
+    old = history.current_publication(store)
+    publish_warehouse(store, "run-v2", marts)
+    monkeypatch.delenv(history.STORAGE_VERSION_ENV_VAR)
+    older = history.find_publication(store, "run-v2")
+    assert history.warehouse_storage_version(older.warehouse) == "v2.0.0"
+    _make_older(older)
+    publish_warehouse(store, "run-after", marts)
+    assert "unrecorded; reports: none" in history.describe(history.list_publications(store), None)
+
+    restored = history.restore_publication(store, "run-v2")
+    assert history.warehouse_storage_version(lake / "warehouse.duckdb") == "v1.0.0"
+    assert restored.storage_version == "v1.0.0"
+    assert snapshot(lake / "warehouse.duckdb") == snapshot(older.warehouse)
+    with duckdb.connect(str(lake / "warehouse.duckdb"), read_only=True) as con:
+        (uncommented,) = con.execute(
+            "SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'marts' AND comment IS NULL"
+        ).fetchone()
+    assert uncommented == 0
+    # Rendered from its own warehouse: as the report of those marts and that audit reads.
+    expected, _ = write_reports(older.warehouse, tmp_path / "expected")
+    assert (lake / "reports" / "analysis_2021.html").read_bytes() == expected[2021].read_bytes()
+    assert old.id != restored.id
+    assert_published_pair(lake)
+
+
+def test_an_older_publication_lacking_a_mart_the_reports_need_is_refused(lake):
+    store = Lake(lake)
+    marts = mart_names(lake / "warehouse.duckdb")
+    publish_warehouse(store, "run-old", marts)
+    older = history.find_publication(store, "run-old")
+    _make_older(older, drop="marts.survey_answer_counts")
+    publish_warehouse(store, "run-after", marts)
+    before = published_files(lake, reports=True)
+
+    with pytest.raises(history.HistoryError) as refused:
+        history.restore_publication(store, "run-old")
+    assert str(refused.value) == (
+        f"publication {older.id} has no reports and its warehouse lacks "
+        "marts.survey_answer_counts to render them: not restored"
+    )
+    assert published_files(lake, reports=True) == before
     assert leftovers(lake) == []

@@ -276,3 +276,19 @@ proposals_mart = sql_mart(
         )
     },
 )
+savings_potential_by_group = sql_mart(
+    "savings_potential_by_group",
+    deps=[["marts", "municipal_savings"]],
+    description="Fair comparisons: the potential if every municipality matched the best of its "
+    "peers, with the benchmark (mean savings per inhabitant of the group's top 3 or 5) taken "
+    "within its region or its population size band; methods gap and level as savings_potential.",
+    year_column="budget_year",
+    column_lineage={
+        "budget_year": [(SAVINGS, "budget_year")],
+        "peer_group": [(SAVINGS, "region"), (SAVINGS, "population")],
+        "members": [(SAVINGS, "municipality_code")],
+        "benchmark_per_inhabitant": [(SAVINGS, "savings_per_inhabitant")],
+        "potential_dkk": [(SAVINGS, "savings_per_inhabitant"), (SAVINGS, "population")],
+        "group_order": [(SAVINGS, "region"), (SAVINGS, "population")],
+    },
+)

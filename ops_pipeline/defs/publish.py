@@ -1,30 +1,46 @@
-"""Publishing: the working database's marts → ``<lake>/warehouse.duckdb`` and ``<lake>/exports/``,
-switched in together in one atomic step.
+"""Publishing: the working database's marts → the published warehouse, its exports and the annual
+reports, written as one publication and switched in together in one atomic step.
 
-The new warehouse and its Parquet and CSV exports are written complete into a new folder of
-``<lake>/history/`` and published by repointing the ``<lake>/current`` link (see
-:mod:`ops_pipeline.history`). A BI tool holding the old warehouse open keeps reading it undisturbed
-and never blocks the refresh; a run that fails or dies before the switch leaves the published
-warehouse and exports as they were, and the next run removes what it left.
+The new warehouse (in the storage format DuckDB 1.x clients read, every mart and column carrying
+its contract meaning as a comment), its Parquet and CSV exports and the reports rendered from that
+warehouse are written complete into a new folder of ``<lake>/history/`` and published by
+repointing the ``<lake>/current`` link (see :mod:`ops_pipeline.history`). A BI tool holding the
+old warehouse open keeps reading it undisturbed and never blocks the refresh; a run that fails or
+dies before the switch leaves the published warehouse, exports and reports as they were, and the
+next run removes what it left.
 """
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 
 from ops_pipeline import audit, history
+from ops_pipeline.contracts import mart_contracts
 from ops_pipeline.defs.quality.checks import build_data_docs
 from ops_pipeline.defs.resources import OWNER, LakeResource
 from ops_pipeline.exports import write_exports
 from ops_pipeline.lake import Lake
 from ops_pipeline.readers.text import sql_identifier, sql_string
+from ops_pipeline.report import REPORT_MARTS, REPORT_PREFIX, write_reports
 from ops_pipeline.runlock import run_lock
+from ops_pipeline.schemas import column_schema
+
+WAREHOUSE_KEY = dg.AssetKey(["published", "warehouse"])
+REPORTS_KEY = dg.AssetKey(["reports", "analysis"])
 
 
-def publish_warehouse(lake: Lake, run_id: str, marts: list[str]) -> dict[str, int]:
-    """Publish ``marts`` and this run's audit rows as a new warehouse with its exports, and keep
-    the newest publications in ``history/``. Returns the row count of each published table.
+@dataclass(frozen=True)
+class Published:
+    counts: dict[str, int]  # rows of each published table
+    reports: dict[int, Path]  # the reports by budget year, at their stable paths
+    summary: str  # the reports' headlines as Markdown, for the UI
+
+
+def publish_warehouse(lake: Lake, run_id: str, marts: list[str]) -> Published:
+    """Publish ``marts`` and this run's audit rows as a new warehouse with its exports and its
+    reports, and keep the newest publications in ``history/``.
 
     Holds the lake's run lock: ``ops-pipeline run`` already holds it (the lock is re-entrant);
     a run started elsewhere (the Dagster UI) while another holds it fails here, unpublished.
@@ -34,17 +50,20 @@ def publish_warehouse(lake: Lake, run_id: str, marts: list[str]) -> dict[str, in
         with history.draft(lake, run_id) as new:
             counts = write_warehouse(lake, new.warehouse, run_id, marts)
             write_exports(new.warehouse, new.exports)
+            reports, summary = write_reports(new.warehouse, new.reports)
             history.publish(lake, new, run_id, counts)
-    return counts
+    folder = history.reports_link(lake)
+    return Published(counts, {year: folder / p.name for year, p in reports.items()}, summary)
 
 
 def write_warehouse(lake: Lake, path: Path, run_id: str, marts: list[str]) -> dict[str, int]:
     """Copy ``marts`` and this run's audit rows from the working and audit databases into a new
-    warehouse file at ``path``, checkpointed (no WAL). Returns the rows of each table."""
+    warehouse file at ``path``, checkpointed (no WAL), every mart and its columns commented with
+    the contract's meaning. Returns the rows of each table."""
     counts: dict[str, int] = {}
     con = duckdb.connect()
     try:
-        # In the storage format of the oldest clients BI tools ship (history.STORAGE_VERSION).
+        # In the storage format of the oldest clients BI tools ship (history.storage_version).
         con.execute(
             f"ATTACH {sql_string(path)} AS warehouse "
             f"(STORAGE_VERSION {sql_string(history.storage_version())})"
@@ -65,6 +84,7 @@ def write_warehouse(lake: Lake, path: Path, run_id: str, marts: list[str]) -> di
         for mart in sorted(marts):
             name = f"marts.{sql_identifier(mart)}"
             con.execute(f"CREATE TABLE {name} AS SELECT * FROM working.{name}")
+            describe_mart(con, mart)
             counts[f"marts.{mart}"] = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
         con.execute("DETACH working")
         # Data quality of this run for BI: no raw rejected rows (they may hold personal data).
@@ -87,38 +107,102 @@ def write_warehouse(lake: Lake, path: Path, run_id: str, marts: list[str]) -> di
     return counts
 
 
-def build_warehouse_asset(mart_keys: list[dg.AssetKey]) -> dg.AssetsDefinition:
-    """The publish step over the given marts (every mart the definitions register)."""
+def describe_mart(con: duckdb.DuckDBPyConnection, mart: str) -> None:
+    """``COMMENT ON`` the mart and each of its columns: the contract's text, which BI tools show
+    as descriptions. A mart or column the contract does not describe is left without one."""
+    contract = mart_contracts().get(mart)
+    if contract is None:
+        return
+    table = f"marts.{sql_identifier(mart)}"
+    con.execute(f"COMMENT ON TABLE {table} IS {sql_string(contract.description)}")
+    present = {
+        name
+        for (name,) in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+            "AND schema_name = 'marts' AND table_name = ?",
+            [mart],
+        ).fetchall()
+    }
+    for column in contract.columns:
+        if column.name in present:
+            con.execute(
+                f"COMMENT ON COLUMN {table}.{sql_identifier(column.name)} "
+                f"IS {sql_string(column.meaning)}"
+            )
+
+
+def build_publish_asset(mart_keys: list[dg.AssetKey], tables: list[tuple[str, str]]):
+    """The publish step over the given marts (every mart the definitions register): one step
+    materialises the warehouse (with its exports) and the reports, because they are switched in
+    together. ``tables`` are the published file's tables, for the UI's column schema."""
     marts = [key.path[-1] for key in mart_keys]
 
-    @dg.asset(
-        key=["published", "warehouse"],
-        deps=mart_keys,
-        group_name="published",
-        kinds={"duckdb"},
-        owners=[OWNER],
+    @dg.multi_asset(
+        specs=[
+            dg.AssetSpec(
+                WAREHOUSE_KEY,
+                deps=mart_keys,
+                group_name="published",
+                kinds={"duckdb"},
+                owners=[OWNER],
+                description="The published warehouse BI tools read: ``<lake>/warehouse.duckdb`` "
+                "(storage format v1.0.0: every DuckDB client from 1.0 opens it) with schema "
+                "``marts``, described by the contract's comments, and this run's data-quality "
+                "record in schema ``audit``; every mart as Parquet and CSV in ``<lake>/exports/``. "
+                "Replaced together with the reports, atomically, and only when every upstream "
+                "asset and check of the run succeeded; the last five are kept in history.",
+                metadata={"dagster/column_schema": column_schema(tables)},
+            ),
+            dg.AssetSpec(
+                REPORTS_KEY,
+                deps=[dg.AssetKey(["marts", name]) for name in REPORT_MARTS],
+                group_name="reports",
+                kinds={"html", "duckdb"},
+                owners=[OWNER],
+                description="The annual analysis as self-contained HTML, one file per budget "
+                "year in ``<lake>/reports/`` (``analysis_<budget_year>.html``, with the CEO "
+                "survey of the spring after it): the headline and its sensitivity, survey "
+                "answers per area, the 98 municipalities ranked with the benchmark group, "
+                "potential per measure type, changes in rank, comparisons among peers and the "
+                "data-quality status. Rendered from the warehouse being published (its marts "
+                "only) and published with it. Opens offline: charts are inline SVG.",
+                # The UI's "columns" of a folder of reports: the files people open.
+                metadata={
+                    "dagster/column_schema": column_schema(
+                        [(f"{REPORT_PREFIX}<budget_year>.html", "HTML, self-contained")]
+                    )
+                },
+            ),
+        ],
+        name="publish",
     )
-    def warehouse(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-        """The published warehouse BI tools read: ``<lake>/warehouse.duckdb`` with schema
-        ``marts`` and this run's data-quality record in schema ``audit``, and every mart as
-        Parquet and CSV in ``<lake>/exports/``. Replaced together atomically, and only when every
-        upstream asset and check of the run succeeded; the last five are kept in history."""
-        return _publish(context, lake, marts)
-
-    return warehouse
-
-
-def _publish(context: dg.AssetExecutionContext, lake: LakeResource, marts: list[str]):
-    counts = publish_warehouse(lake.lake, context.run.run_id, marts)
-    docs = build_data_docs(lake.lake.docs)
-    published = history.current_publication(lake.lake)  # the one just published
-    return dg.MaterializeResult(
-        metadata={
-            "path": dg.MetadataValue.path(str(lake.lake.warehouse)),
-            "exports": dg.MetadataValue.path(str(history.exports_link(lake.lake))),
-            "publication": dg.MetadataValue.path(str(published.path)),
-            "data_docs": dg.MetadataValue.path(str(docs or lake.lake.docs)),
-            "tables": dg.MetadataValue.json(counts),
-            "dagster/row_count": dg.MetadataValue.int(sum(counts.values())),
+    def publish(context: dg.AssetExecutionContext, lake: LakeResource):
+        published = publish_warehouse(lake.lake, context.run.run_id, marts)
+        docs = build_data_docs(lake.lake.docs)
+        publication = history.current_publication(lake.lake)  # the one just published
+        counts = published.counts
+        yield dg.MaterializeResult(
+            asset_key=WAREHOUSE_KEY,
+            metadata={
+                "path": dg.MetadataValue.path(str(lake.lake.warehouse)),
+                "exports": dg.MetadataValue.path(str(history.exports_link(lake.lake))),
+                "publication": dg.MetadataValue.path(str(publication.path)),
+                "storage_version": dg.MetadataValue.text(str(publication.storage_version)),
+                "data_docs": dg.MetadataValue.path(str(docs or lake.lake.docs)),
+                "tables": dg.MetadataValue.json(counts),
+                "dagster/row_count": dg.MetadataValue.int(sum(counts.values())),
+            },
+        )
+        reports = published.reports
+        metadata = {
+            "paths": dg.MetadataValue.json({str(y): str(p) for y, p in reports.items()}),
+            "publication": dg.MetadataValue.path(str(publication.reports)),
+            "summary": dg.MetadataValue.md(
+                published.summary or "Ingen budgetår i Idébanken: ingen rapport."
+            ),
         }
-    )
+        if reports:
+            metadata["latest"] = dg.MetadataValue.path(str(reports[max(reports)]))
+        yield dg.MaterializeResult(asset_key=REPORTS_KEY, metadata=metadata)
+
+    return publish

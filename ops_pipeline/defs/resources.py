@@ -12,6 +12,7 @@ from ops_pipeline.lake import Lake
 from ops_pipeline.readers.corrections import CorrectionSet
 from ops_pipeline.readers.errors import LandingError
 from ops_pipeline.readers.text import REJECTS_TABLE, limit_duckdb
+from ops_pipeline.schemas import column_schema
 
 OWNER = "team:data-engineering"
 
@@ -182,8 +183,6 @@ def table_metadata(con: duckdb.DuckDBPyConnection, table: str) -> dict:
     rows = con.execute(f"SELECT count(*) FROM {schema}.{name}").fetchall()[0][0]
     return {
         "dagster/row_count": dg.MetadataValue.int(int(rows)),
-        "dagster/column_schema": dg.TableSchema(
-            columns=[dg.TableColumn(column, data_type) for column, data_type in columns]
-        ),
+        "dagster/column_schema": column_schema(columns, table),
         "dagster/table_name": dg.MetadataValue.text(f"working.{schema}.{name}"),
     }

@@ -1,5 +1,5 @@
 """The municipal-CEO survey (SurveyXact exports): staged respondents, answers, variables and
-labels → marts.survey_response and marts.survey_potential."""
+labels → marts.survey_response, marts.survey_potential and marts.survey_answer_counts."""
 
 from pathlib import Path
 
@@ -351,5 +351,25 @@ survey_potential = sql_mart(
             column: [(ANSWERS, "answer"), (RESPONDENTS, "status"), (LABELS, "label")]
             for column in ("answered", "positive", "share_positive", "high", "share_high", "rank")
         },
+    },
+)
+survey_answer_counts = sql_mart(
+    "survey_answer_counts",
+    deps=[
+        ["marts", "survey_potential"],
+        ["staged", "survey_respondents"],
+        ["staged", "survey_answers"],
+        ["staged", "survey_labels"],
+    ],
+    description="Per six-point-scale variable of survey_potential and code 1–6: the respondents "
+    "who responded and gave that code (zero counts included): what the report's survey charts "
+    "draw, as counts only.",
+    year_column="survey_year",
+    column_lineage={
+        "survey_year": [(ANSWERS, "survey_year")],
+        "variable": [("marts/survey_potential", "variable")],
+        "code": [(LABELS, "code")],
+        "label": [(LABELS, "label")],
+        "respondents": [(ANSWERS, "answer"), (RESPONDENTS, "status")],
     },
 )

@@ -225,7 +225,9 @@ def _peer_section(
         rows = list(rows)
         by_group: dict[str, dict] = {}
         for g in rows:
-            entry = by_group.setdefault(g.group, {"group": g.group, "members": g.members})
+            entry = by_group.setdefault(
+                g.peer_group, {"peer_group": g.peer_group, "members": g.members}
+            )
             entry[g.top_n] = g
             totals[grouping, g.top_n] = totals.get((grouping, g.top_n), 0.0) + g.potential_dkk
         tables.append(

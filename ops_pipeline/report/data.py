@@ -23,7 +23,6 @@ SCALE = (
     "Slet ikke",
     "Ved ikke",
 )
-RESPONDED = (3, 4)  # respondent status "some answers" and "completed", as marts.survey_response
 
 
 @dataclass(frozen=True)
@@ -89,7 +88,7 @@ class Measure:
 @dataclass(frozen=True)
 class PeerGroup:
     grouping: str
-    group: str
+    peer_group: str
     method: str
     top_n: int
     members: int
@@ -156,24 +155,16 @@ def response(con: duckdb.DuckDBPyConnection, survey_year: int) -> Response:
 
 def scale_answers(con: duckdb.DuckDBPyConnection, survey_year: int) -> list[ScaleAnswers]:
     """The answers to each six-point-scale variable of marts.survey_potential, counted per code
-    over the respondents who responded; ordered by variable within the survey."""
+    over the respondents who responded (marts.survey_answer_counts); ordered by variable."""
     rows = con.execute(
-        """WITH counted AS (
-               SELECT a.variable, a.answer, count(*) AS n
-               FROM staged.survey_answers AS a
-               JOIN staged.survey_respondents AS r USING (survey_year, respondent)
-               WHERE a.survey_year = $year AND r.status IN (SELECT unnest($responded))
-               GROUP BY ALL
-           )
-           SELECT p.variable, p.question, p.item, p.answered, p.share_positive,
-                  list(coalesce(c.n, 0) ORDER BY s.code) AS counts
+        """SELECT p.variable, p.question, p.item, p.answered, p.share_positive,
+                  list(c.respondents ORDER BY c.code) AS counts
            FROM marts.survey_potential AS p
-           CROSS JOIN range(1, 7) AS s(code)
-           LEFT JOIN counted AS c ON c.variable = p.variable AND c.answer = s.code::VARCHAR
-           WHERE p.survey_year = $year
+           JOIN marts.survey_answer_counts AS c USING (survey_year, variable)
+           WHERE p.survey_year = ?
            GROUP BY ALL
            ORDER BY p.variable""",
-        {"year": survey_year, "responded": list(RESPONDED)},
+        [survey_year],
     ).fetchall()
     return [ScaleAnswers(*row[:5], counts=tuple(row[5])) for row in rows]
 
@@ -228,7 +219,7 @@ def peer_groups(con: duckdb.DuckDBPyConnection, budget_year: int) -> list[PeerGr
     """marts.savings_potential_by_group of a year in reading order: regions by name, size bands
     from small to large."""
     rows = con.execute(
-        'SELECT grouping, "group", method, top_n, members, benchmark_per_inhabitant, '
+        "SELECT grouping, peer_group, method, top_n, members, benchmark_per_inhabitant, "
         "potential_dkk FROM marts.savings_potential_by_group WHERE budget_year = ? "
         "ORDER BY grouping, group_order, method, top_n",
         [budget_year],

@@ -445,6 +445,25 @@ SUITES: tuple[Suite, ...] = (
         ),
     ),
     Suite(
+        "survey_answer_counts_suite",
+        ("marts", "survey_answer_counts"),
+        "One row per year, variable and code 1–6; counts from 0.",
+        (
+            schema("marts.survey_answer_counts"),
+            Batch(
+                "rows",
+                "SELECT * FROM marts.survey_answer_counts",
+                (
+                    unique("survey_year", "variable", "code"),
+                    between("code", 1, 6, "is not a code of the six-point scale"),
+                    between("respondents", 0, None, "is a negative count"),
+                    not_null("label"),
+                ),
+                locate=("survey_year", "variable", "code"),
+            ),
+        ),
+    ),
+    Suite(
         "municipal_savings_suite",
         ("marts", "municipal_savings"),
         "Every one of the 98 municipalities in every budget year, with a population and savings "
@@ -498,7 +517,7 @@ SUITES: tuple[Suite, ...] = (
     Suite(
         "savings_potential_by_group_suite",
         ("marts", "savings_potential_by_group"),
-        "One row per budget year, grouping, group, method and top_n; 1–98 members; potentials "
+        "One row per budget year, grouping, peer group, method and top_n; 1–98 members; potentials "
         "not negative.",
         (
             schema("marts.savings_potential_by_group"),
@@ -506,13 +525,13 @@ SUITES: tuple[Suite, ...] = (
                 "rows",
                 "SELECT * FROM marts.savings_potential_by_group",
                 (
-                    unique("budget_year", "grouping", "group", "method", "top_n"),
+                    unique("budget_year", "grouping", "peer_group", "method", "top_n"),
                     in_set("grouping", ["region", "size_band"], "is not a known grouping"),
                     in_set("method", ["gap", "level"], "is not a known method"),
                     between("members", 1, 98, "is not between 1 and 98 members"),
                     between("potential_dkk", 0, None, "is negative"),
                 ),
-                locate=("budget_year", "grouping", "group", "method", "top_n"),
+                locate=("budget_year", "grouping", "peer_group", "method", "top_n"),
             ),
         ),
     ),

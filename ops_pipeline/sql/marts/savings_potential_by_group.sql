@@ -23,13 +23,13 @@ bands AS (
 grouped AS (
     SELECT
         budget_year, municipality_code, population, savings_per_inhabitant,
-        'region' AS grouping, region AS "group", NULL::INTEGER AS band_floor
+        'region' AS grouping, region AS peer_group, NULL::INTEGER AS band_floor
     FROM marts.municipal_savings
     UNION ALL
     -- A municipality's band: the one with the largest floor not above its population.
     SELECT
         m.budget_year, m.municipality_code, m.population, m.savings_per_inhabitant,
-        'size_band' AS grouping, b.band AS "group", b.band_floor
+        'size_band' AS grouping, b.band AS peer_group, b.band_floor
     FROM marts.municipal_savings AS m
     ASOF JOIN bands AS b ON m.population >= b.band_floor
 ),
@@ -37,43 +37,43 @@ ordered AS (
     SELECT
         *,
         row_number() OVER peers AS position,
-        count(*) OVER (PARTITION BY budget_year, grouping, "group") AS members,
+        count(*) OVER (PARTITION BY budget_year, grouping, peer_group) AS members,
         dense_rank() OVER (
-            PARTITION BY budget_year, grouping ORDER BY band_floor NULLS FIRST, "group"
+            PARTITION BY budget_year, grouping ORDER BY band_floor NULLS FIRST, peer_group
         ) AS group_order
     FROM grouped
     WINDOW peers AS (
-        PARTITION BY budget_year, grouping, "group"
+        PARTITION BY budget_year, grouping, peer_group
         ORDER BY savings_per_inhabitant DESC, municipality_code ASC
     )
 ),
 benchmarks AS (
     SELECT
-        o.budget_year, o.grouping, o."group", s.top_n,
+        o.budget_year, o.grouping, o.peer_group, s.top_n,
         any_value(o.members) AS members,
         any_value(o.group_order) AS group_order,
         avg(o.savings_per_inhabitant) AS benchmark_per_inhabitant
     FROM ordered AS o
     JOIN sizes AS s ON o.position <= s.top_n
-    GROUP BY o.budget_year, o.grouping, o."group", s.top_n
+    GROUP BY o.budget_year, o.grouping, o.peer_group, s.top_n
 ),
 potentials AS (
     SELECT
-        b.budget_year, b.grouping, b."group", b.top_n, b.members, b.group_order,
+        b.budget_year, b.grouping, b.peer_group, b.top_n, b.members, b.group_order,
         b.benchmark_per_inhabitant,
         sum(greatest(0, b.benchmark_per_inhabitant - o.savings_per_inhabitant) * o.population)
             AS gap,
         b.benchmark_per_inhabitant * sum(o.population) AS level
     FROM benchmarks AS b
-    JOIN ordered AS o USING (budget_year, grouping, "group")
+    JOIN ordered AS o USING (budget_year, grouping, peer_group)
     GROUP BY
-        b.budget_year, b.grouping, b."group", b.top_n, b.members, b.group_order,
+        b.budget_year, b.grouping, b.peer_group, b.top_n, b.members, b.group_order,
         b.benchmark_per_inhabitant
 )
 SELECT
     budget_year::INTEGER AS budget_year,
     grouping::VARCHAR AS grouping,
-    "group"::VARCHAR AS "group",
+    peer_group::VARCHAR AS peer_group,
     method::VARCHAR AS method,
     top_n::INTEGER AS top_n,
     members::INTEGER AS members,
