@@ -13,6 +13,44 @@ REPO = Path(__file__).parents[1]
 sys.path.insert(0, str(Path(__file__).parent))  # tests/lakes.py
 
 
+# Written into the checkout by the tools themselves, not by the tests.
+_TOOL_CACHES = ("__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis", ".egg-info")
+
+
+def _checkout_files() -> set[str]:
+    """Every file of the checkout git sees, ignored ones included (a run's dagster_home or
+    data_lake files are ignored, and still not the tests' to write), but for .venv, the built
+    clients under .clients and tool caches."""
+    listed = subprocess.run(
+        ["git", "status", "--porcelain", "--ignored", "--untracked-files=all", "-z"],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    return {
+        entry
+        for entry in listed.split("\0")
+        if entry
+        and not entry[3:].startswith((".venv/", ".clients/"))
+        and not any(cache in entry for cache in _TOOL_CACHES)
+    }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def checkout_unchanged():
+    """Tests never write into the checkout: screenshots, lakes and instances go to temporary
+    folders (scripts/screenshots refreshes docs/ on purpose)."""
+    import os
+
+    if not (REPO / ".git").exists() or os.environ.get("OPS_SCREENSHOTS"):
+        yield
+        return
+    before = _checkout_files()
+    yield
+    written = sorted(_checkout_files() - before)
+    assert not written, f"tests wrote into the checkout: {written}"
+
+
 @pytest.fixture(scope="session")
 def dagster_home(tmp_path_factory) -> Path:
     """A real Dagster instance (the repository's dagster.yaml) in a temporary folder."""
