@@ -188,12 +188,12 @@ def _run_locked(
     import dagster as dg
 
     from ops_pipeline import history, runlock
-    from ops_pipeline.refresh import refresh
+    from ops_pipeline.refresh import fail_abandoned_runs, refresh
 
     started = time.monotonic()
     with dg.DagsterInstance.get() as instance:
         # Holding the lock: runs a killed process left are dead, and its leftovers cleared first.
-        runlock.fail_abandoned_runs(instance, lake)
+        fail_abandoned_runs(instance, lake)
         history.recover(lake)
         try:
             result = refresh(

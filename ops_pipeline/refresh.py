@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from ops_pipeline import runlock
 from ops_pipeline.defs.automation import RANGE_END, RANGE_START
 from ops_pipeline.defs.partitions import sync_years
 from ops_pipeline.lake import Lake
@@ -68,3 +69,25 @@ def refresh(
 def _remove_database(path) -> None:
     for leftover in (path, path.with_name(path.name + ".wal")):
         leftover.unlink(missing_ok=True)
+
+
+def fail_abandoned_runs(instance, lake: Lake) -> list[str]:
+    """Mark failed the runs ``ops-pipeline`` started on this lake that still show as started;
+    call it holding the lock: their process is then gone (killed, or the machine stopped).
+
+    Left as they are, they would count against the instance's one-run-at-a-time queue for good
+    and block runs started from the UI. Returns their run ids.
+    """
+    runs = instance.get_runs(
+        filters=dg.RunsFilter(
+            statuses=[dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED],
+            tags={runlock.LAKE_TAG: str(lake.root), runlock.STARTED_BY_TAG: "cli"},
+        )
+    )
+    for run in runs:
+        instance.report_run_failed(
+            run,
+            message="its ops-pipeline process ended without finishing it (killed, or the "
+            "machine stopped); found by the next run on the lake",
+        )
+    return [run.run_id for run in runs]

@@ -89,27 +89,3 @@ def _busy_message(path: Path, wait: float) -> str:
         f"another ops-pipeline run holds {path} ({holder}){waited}; the published warehouse is "
         "unchanged. Let it finish, or pass --wait SECONDS to queue behind it."
     )
-
-
-def fail_abandoned_runs(instance, lake: Lake) -> list[str]:
-    """Mark failed the runs ``ops-pipeline`` started on this lake that still show as started;
-    call it holding the lock: their process is then gone (killed, or the machine stopped).
-
-    Left as they are, they would count against the instance's one-run-at-a-time queue for good
-    and block runs started from the UI. Returns their run ids.
-    """
-    import dagster as dg  # the CLI imports Dagster only once it runs a job
-
-    runs = instance.get_runs(
-        filters=dg.RunsFilter(
-            statuses=[dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED],
-            tags={LAKE_TAG: str(lake.root), STARTED_BY_TAG: "cli"},
-        )
-    )
-    for run in runs:
-        instance.report_run_failed(
-            run,
-            message="its ops-pipeline process ended without finishing it (killed, or the "
-            "machine stopped); found by the next run on the lake",
-        )
-    return [run.run_id for run in runs]

@@ -9,6 +9,7 @@ import duckdb
 
 from ops_pipeline import audit
 from ops_pipeline.lake import Lake
+from ops_pipeline.quality import warm_up
 from ops_pipeline.readers.corrections import CorrectionSet
 from ops_pipeline.readers.errors import LandingError
 from ops_pipeline.readers.text import REJECTS_TABLE, limit_duckdb
@@ -33,8 +34,6 @@ class LakeResource(dg.ConfigurableResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         # Every run ends in quality checks: start their slow import now, in the background.
-        from ops_pipeline.defs.quality.checks import warm_up
-
         warm_up()
 
     @property

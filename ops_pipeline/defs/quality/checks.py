@@ -11,8 +11,6 @@ import contextlib
 import json
 import math
 import os
-import sys
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +26,6 @@ from ops_pipeline.faults import fault_point
 DOCS_SITE = "lake"
 SAMPLE_ROWS = 10
 _contexts: dict[str, Any] = {}
-_warming: threading.Thread | None = None
 
 
 @dataclass
@@ -111,20 +108,6 @@ class SuiteOutcome:
     @property
     def failed(self) -> list[ExpectationOutcome]:
         return [o for o in self.outcomes if not o.success]
-
-
-def warm_up() -> None:
-    """Import Great Expectations in the background (it takes seconds), so that by the time the
-    first check runs, the import has overlapped with staging work instead of adding to it."""
-    global _warming
-    if _warming is None and "great_expectations" not in sys.modules:
-        _warming = threading.Thread(target=_import_gx, name="gx-warm-up", daemon=True)
-        _warming.start()
-
-
-def _import_gx() -> None:
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    import great_expectations  # noqa: F401
 
 
 def _context(docs: Path):
