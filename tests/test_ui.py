@@ -1,4 +1,4 @@
-"""The Dagster UI for real (issue 4): ``dagster dev`` on 127.0.0.1, the asset graph in headless
+"""The Dagster UI for real (issue 4): ``dg dev`` on 127.0.0.1, the asset graph in headless
 Chromium (Debian's package, driven by Playwright), one materialisation through GraphQL, and a
 screenshot. Installs nothing at run time; stops every process it started."""
 
@@ -46,7 +46,7 @@ def graphql(url: str, query: str, variables: dict | None = None) -> dict:
 
 @pytest.fixture
 def dagster_dev(tmp_path):
-    """``dagster dev`` on a small lake, listening on 127.0.0.1 only; stopped afterwards."""
+    """``dg dev`` on a small lake, listening on 127.0.0.1 only; stopped afterwards."""
     lake = small_lake(tmp_path / "lake")
     home = tmp_path / "dagster_home"
     home.mkdir()
@@ -55,18 +55,8 @@ def dagster_dev(tmp_path):
     env = {**os.environ, "DAGSTER_HOME": str(home), "OPS_DATA_LAKE": str(lake)}
     log = (tmp_path / "dagster_dev.log").open("w")
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "dagster",
-            "dev",
-            "-w",
-            "workspace.yaml",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ],
+        # `dg dev`, as the README starts the UI: the project from pyproject.toml's [tool.dg].
+        [str(Path(sys.executable).parent / "dg"), "dev", "-h", "127.0.0.1", "-p", str(port)],
         cwd=REPO,
         env=env,
         stdout=log,
@@ -82,11 +72,11 @@ def dagster_dev(tmp_path):
                 break
             except OSError:
                 assert process.poll() is None, (tmp_path / "dagster_dev.log").read_text()
-                assert time.monotonic() < deadline, "dagster dev did not start"
+                assert time.monotonic() < deadline, "dg dev did not start"
                 time.sleep(1)
         yield url, lake, tmp_path
     finally:
-        # dagster dev starts the webserver, the daemon and code servers: stop the whole group.
+        # dg dev starts the webserver, the daemon and code servers: stop the whole group.
         os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=30)
