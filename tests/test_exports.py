@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -31,8 +30,24 @@ FORMULAS = [
     ["P12", "751", "Aarhus", "2021", "-5", "", "Social", "Organisering", "0", "0", "0", "-1",
      "Ja", "Nej"],
 ]  # fmt: skip
-FORMULA_START = re.compile(r"^[=+\-@\t\r]")
-PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+([.,][0-9]+)?")
+# The rule once more, written without exports.py's regular expressions: a text a spreadsheet
+# would evaluate starts with one of these and is not just a signed number.
+FORMULA_CHARACTERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def is_plain_number(text: str) -> bool:
+    """'-5', '+1,5', '2.25': digits, an optional sign, at most one decimal mark inside."""
+    digits = text[1:] if text[:1] in ("+", "-") else text
+    for mark in (".", ","):
+        whole, found, fraction = digits.partition(mark)
+        if found:
+            return whole.isascii() and whole.isdigit() and fraction.isascii() and fraction.isdigit()
+    return digits.isascii() and digits.isdigit()
+
+
+def test_the_oracle_of_plain_numbers():
+    assert all(map(is_plain_number, ["-5", "+1,5", "2.25", "0", "12"]))
+    assert not any(map(is_plain_number, ["-", "1.", ".5", "1.2.3", "-2+3", "1,2,3", "١٢", ""]))
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +97,7 @@ def spreadsheet_cell(value, duckdb_type: str) -> str:
     if duckdb_type == "BOOLEAN":
         return "true" if value else "false"
     text = ", ".join(value) if duckdb_type == "VARCHAR[]" else str(value)
-    formula = FORMULA_START.match(text) and not PLAIN_NUMBER.fullmatch(text)
+    formula = text.startswith(FORMULA_CHARACTERS) and not is_plain_number(text)
     return "'" + text if duckdb_type.startswith("VARCHAR") and formula else text
 
 

@@ -167,13 +167,17 @@ def test_a_killed_run_leaves_the_last_publication(lake, dagster_home, point):
     before = published_files(lake, reports=True)
     publication = assert_published_pair(lake)
     add_proposal(lake)
+    before_entries = entries(lake)
 
     done = run_cli(dagster_home, "run", "--lake", str(lake), env={"OPS_FAULT_POINT": point})
     assert done.returncode == -signal.SIGKILL, f"not killed at {point}: {done.stderr[-2000:]}"
     assert published_files(lake, reports=True) == before
     assert assert_published_pair(lake) == publication
-    # What the killed run left has temporary names only, beside the publication.
-    assert all(p.name.startswith(".") for p in leftovers(lake))
+    # What the killed run left has temporary names only, beside the publication (every new
+    # entry of the lake and of history/, not only those a helper looks for).
+    left = entries(lake) - before_entries
+    assert all(Path(name).name.startswith(".") for name in left), left
+    assert {Path(p).relative_to(lake).as_posix() for p in leftovers(lake)} == left
     killed = _runs_of(dagster_home, lake, dg.DagsterRunStatus.STARTED)
 
     done = run_cli(dagster_home, "run", "--lake", str(lake))
@@ -184,6 +188,15 @@ def test_a_killed_run_leaves_the_last_publication(lake, dagster_home, point):
     # The killed run is marked failed: it holds no slot of the instance's run queue.
     assert _runs_of(dagster_home, lake, dg.DagsterRunStatus.STARTED) == []
     assert killed and set(killed) <= set(_runs_of(dagster_home, lake, dg.DagsterRunStatus.FAILURE))
+
+
+def entries(lake: Path) -> set[str]:
+    """Every name in the lake's folder and in its history/ (where publications are drafted)."""
+    found = {p.name for p in lake.iterdir()}
+    history_folder = lake / "history"
+    if history_folder.is_dir():
+        found |= {f"history/{p.name}" for p in history_folder.iterdir()}
+    return found
 
 
 def _runs_of(dagster_home: Path, lake: Path, status: dg.DagsterRunStatus) -> list[str]:
