@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from lakes import SMALL_POPULATION, small_lake, write_folk1a, write_idebank_csv
 
 from ops_pipeline import history, runlock
 from ops_pipeline.defs.idebank import require_population, stage_proposals
@@ -173,3 +174,27 @@ def test_sample_if_empty_writes_an_empty_lake_once(tmp_path, run):
     # Without --if-empty an existing landing zone is refused, never overwritten.
     code, _, err = run(lake, command="sample")
     assert code == 1 and err.startswith("ops-pipeline: ")
+
+
+def test_folk1a_files_that_disagree_are_refused_naming_both(tmp_path, run):
+    lake = small_lake(tmp_path / "lake")
+    # A second export of 2021K1 in which København has one inhabitant more (and so the country:
+    # the first conflict in the files' order is named).
+    write_folk1a(
+        lake / "landing" / "population" / "later.csv",
+        {"2021K1": {**SMALL_POPULATION["2021K1"], 101: 100_001}},
+    )
+    code, out, err = run(lake, command="check")
+    assert code == 1 and out == ""
+    assert err.splitlines()[0] == (
+        "ops-pipeline: landing/population/later.csv, row 2, column 'INDHOLD': Hele landet "
+        "2021K1 is 1120091, but landing/population/folk1a.csv row 2 says 1120090"
+    )
+
+
+def test_years_that_are_not_a_span_are_refused(tmp_path, run):
+    lake = small_lake(tmp_path / "lake")
+    write_idebank_csv(lake / "landing" / "idebank" / "2023" / "extract.csv", 2023, [])
+    code, out, err = run(lake, "--year", "2021", "--year", "2023")
+    assert (code, out) == (2, "")
+    assert err == "ops-pipeline: years 2021, 2023 are not a span of 2021, 2022, 2023\n"
