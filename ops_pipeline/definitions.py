@@ -48,13 +48,10 @@ PUBLISHED_TABLES = [(f"marts.{key.path[-1]}", "table") for key in MART_KEYS] + [
 ]
 ASSETS.append(publish.build_publish_asset(MART_KEYS, PUBLISHED_TABLES))
 
-# Every step of a refresh is small DuckDB work on one file: one process, steps in order. The
-# multiprocess executor would start a process per step (seconds each) and several writers.
 refresh_job = dg.define_asset_job(
     REFRESH_JOB,
     selection=dg.AssetSelection.all(),
     description="Landing files → staged tables → marts → published warehouse, every year found.",
-    executor_def=dg.in_process_executor,
 )
 
 
@@ -89,6 +86,9 @@ def build_definitions(
         schedules=[SCHEDULE],
         sensors=[SENSOR],
         resources={"lake": resource},
+        # Every step of a refresh is small DuckDB work on one file: one process, steps in order,
+        # for the refresh job and for runs launched from the UI's asset graph alike. The
+        # multiprocess executor would start a process per step (seconds each) and several writers.
         executor=dg.in_process_executor,
     )
 

@@ -169,3 +169,12 @@ def test_dg_loads_the_definitions(tmp_path):
     )
     assert done.returncode == 0, done.stderr + done.stdout
     assert "All definitions loaded successfully." in done.stdout + done.stderr
+
+
+def test_every_job_runs_in_one_process():
+    """One executor, set once in the Definitions: the refresh job and runs launched from the
+    UI's asset graph alike (a process per step would mean several DuckDB writers)."""
+    from ops_pipeline.definitions import REFRESH_JOB, defs
+
+    assert defs.resolve_job_def(REFRESH_JOB).executor_def.name == "in_process"
+    assert defs.resolve_implicit_global_asset_job_def().executor_def.name == "in_process"
