@@ -12,6 +12,7 @@ from lakes import SMALL_IDEBANK, small_survey, write_folk1a, write_idebank_csv
 
 from ops_pipeline.definitions import SCHEDULE, SENSOR
 from ops_pipeline.defs.automation import ANNUAL_CRON, TIME_ZONE
+from ops_pipeline.defs.resources import LakeResource
 from ops_pipeline.lake import Lake
 from ops_pipeline.landing import scan
 from ops_pipeline.refresh import refresh
@@ -98,62 +99,68 @@ def test_each_partition_once_and_rerunning_a_year_touches_no_other(tmp_path, ins
     assert overview[-1] == 2 * before_2021["idebank_overview"][0][-1]
 
 
-def evaluate(sensor_cursor, instance):
-    context = dg.build_sensor_context(instance=instance, cursor=sensor_cursor)
-    result = SENSOR(context)
+def sensor_context(instance, cursor, lake: Lake) -> dg.SensorEvaluationContext:
+    return dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources={"lake": LakeResource(root=str(lake.root))}
+    )
+
+
+def evaluate(sensor_cursor, instance, lake: Lake):
+    result = SENSOR(sensor_context(instance, sensor_cursor, lake))
     return result, result.cursor
 
 
 def test_sensor_requests_just_the_affected_years(tmp_path, instance, monkeypatch):
     lake = two_year_lake(tmp_path / "lake")
-    monkeypatch.setenv("OPS_DATA_LAKE", str(lake.root))
+    # The lake comes from the resource, never from the environment.
+    monkeypatch.setenv("OPS_DATA_LAKE", str(tmp_path / "elsewhere"))
     (lake.landing / ".DS_Store").write_bytes(b"ignored")
     (lake.landing / "idebank" / "2022" / "~$extract.xlsx").write_bytes(b"ignored")
 
-    first, cursor = evaluate(None, instance)
+    first, cursor = evaluate(None, instance, lake)
     # The sensor fingerprints exactly what the landing gate lets through.
     assert sorted(json.loads(cursor)) == [f.relative for f in scan(lake).files]
     assert sorted(r.partition_key for r in first.run_requests) == ["2021", "2022", "2023"]
     assert first.dynamic_partitions_requests[0].partition_keys == ["2021", "2022", "2023"]
     instance.add_dynamic_partitions("years", ["2021", "2022", "2023"])
 
-    second, cursor = evaluate(cursor, instance)
+    second, cursor = evaluate(cursor, instance, lake)
     assert second.run_requests == []  # nothing changed: nothing requested
 
     # A changed Idébank extract: its budget year only.
     write_idebank_csv(lake.landing / "idebank" / "2022" / "extract.csv", 2022, idebank(2022, 3))
-    third, cursor = evaluate(cursor, instance)
+    third, cursor = evaluate(cursor, instance, lake)
     assert [r.partition_key for r in third.run_requests] == ["2022"]
 
     # A revised file of a survey export: that survey year only.
     labels = next((lake.landing / "survey" / "2023").glob("labels.*"))
     labels.write_bytes(labels.read_bytes() + labels.read_bytes()[-2:])
-    fourth, cursor = evaluate(cursor, instance)
+    fourth, cursor = evaluate(cursor, instance, lake)
     assert [r.partition_key for r in fourth.run_requests] == ["2023"]
 
     # A file the gate refuses: the sensor names it, runs nothing and keeps its cursor.
     notes = lake.landing / "survey" / "2023" / "notes.txt"
     notes.write_text("revised export follows")
-    refused = SENSOR(dg.build_sensor_context(instance=instance, cursor=cursor))
+    refused = SENSOR(sensor_context(instance, cursor, lake))
     assert isinstance(refused, dg.SkipReason)
     assert "landing/survey/2023/notes.txt: is not part of a SurveyXact export" in (
         refused.skip_message
     )
     notes.unlink()
-    assert evaluate(cursor, instance)[0].run_requests == []
+    assert evaluate(cursor, instance, lake)[0].run_requests == []
 
     # A population file whose 2021K1 changed: budget year 2021, not 2022.
     changed = {**POPULATION, "2021K1": {101: 100_500, 250: 20_000}}
     write_folk1a(lake.landing / "population" / "folk1a.csv", changed)
-    fifth, cursor = evaluate(cursor, instance)
+    fifth, cursor = evaluate(cursor, instance, lake)
     assert [r.partition_key for r in fifth.run_requests] == ["2021"]
 
     # A new year folder: registered as a partition and requested.
     write_idebank_csv(lake.landing / "idebank" / "2024" / "extract.csv", 2024, idebank(2024))
-    sixth, cursor = evaluate(cursor, instance)
+    sixth, cursor = evaluate(cursor, instance, lake)
     assert [r.partition_key for r in sixth.run_requests] == ["2024"]
     assert sixth.dynamic_partitions_requests[0].partition_keys == ["2024"]
-    seventh, _ = evaluate(cursor, instance)
+    seventh, _ = evaluate(cursor, instance, lake)
     assert seventh.run_requests == []
 
 
@@ -163,8 +170,10 @@ def test_annual_schedule_early_december_in_copenhagen(tmp_path, instance, monkey
     assert SCHEDULE.default_status == dg.DefaultScheduleStatus.STOPPED
     assert SENSOR.default_status == dg.DefaultSensorStatus.STOPPED
     lake = two_year_lake(tmp_path / "lake")
-    monkeypatch.setenv("OPS_DATA_LAKE", str(lake.root))
-    context = dg.build_schedule_context(instance=instance)
+    monkeypatch.setenv("OPS_DATA_LAKE", str(tmp_path / "elsewhere"))  # not what it reads
+    context = dg.build_schedule_context(
+        instance=instance, resources={"lake": LakeResource(root=str(lake.root))}
+    )
     request = SCHEDULE.evaluate_tick(context).run_requests[0]
     assert request.tags["dagster/asset_partition_range_start"] == "2021"
     assert request.tags["dagster/asset_partition_range_end"] == "2023"

@@ -18,7 +18,8 @@ from pathlib import Path
 import dagster as dg
 
 from ops_pipeline.defs.partitions import YEARS, landing_years, sync_years
-from ops_pipeline.lake import IDEBANK, POPULATION, SURVEY, Lake, lake_path
+from ops_pipeline.defs.resources import LakeResource
+from ops_pipeline.lake import IDEBANK, POPULATION, SURVEY
 from ops_pipeline.landing import Inventory, scan
 from ops_pipeline.readers.text import file_digest
 
@@ -95,8 +96,8 @@ def build_automation(job):
         default_status=dg.DefaultScheduleStatus.STOPPED,
         description="Early December, after KL publishes the Idébank: refresh every year.",
     )
-    def annual_refresh_schedule(context: dg.ScheduleEvaluationContext):
-        lake = Lake(lake_path())
+    def annual_refresh_schedule(context: dg.ScheduleEvaluationContext, lake: LakeResource):
+        lake = lake.lake  # the paths of the resource's lake
         years = sync_years(context.instance, scan(lake))
         if not years:
             return dg.SkipReason(f"no survey or Idébank year folder in {lake.landing}")
@@ -109,8 +110,8 @@ def build_automation(job):
         default_status=dg.DefaultSensorStatus.STOPPED,
         description="New or changed landing files: refresh just the years they belong to.",
     )
-    def landing_zone_sensor(context: dg.SensorEvaluationContext):
-        lake = Lake(lake_path())
+    def landing_zone_sensor(context: dg.SensorEvaluationContext, lake: LakeResource):
+        lake = lake.lake  # the paths of the resource's lake
         inventory = scan(lake)
         if inventory.refused:
             # Nothing is run and the cursor stays: the change is seen again once it is fixed.
