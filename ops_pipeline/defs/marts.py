@@ -28,32 +28,31 @@ def lineage_metadata(column_lineage: dict[str, list[tuple[str, str]]] | None) ->
 
 
 def build_mart(con, name: str, years: list[int] | None = None, year_column: str = "") -> None:
-    """Build ``marts.<name>`` in the working database from its SQL file.
+    """Build ``marts.<name>`` in the working database from its SQL file, evaluating it once.
 
     With ``years``, only those years' rows are replaced (and rows of years no longer staged are
     dropped): rerunning one year leaves every other year's rows as they were.
     """
-    query = sql.query(f"marts/{name}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE mart_rows AS {sql.query(f'marts/{name}')}")
     exists = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'marts' "
         "AND table_name = ?",
         [name],
     ).fetchall()[0][0]
-    if years is None or not exists or _schema(con, f"marts.{name}") != _schema(con, f"({query})"):
+    if years is None or not exists or _schema(con, f"marts.{name}") != _schema(con, "mart_rows"):
         # First build, or the SQL's columns changed: build every year.
-        con.execute(f"CREATE OR REPLACE TABLE marts.{name} AS {query}")
-        return
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE mart_rows AS SELECT * FROM ({query}) "
-        f"WHERE {year_column} IN (SELECT unnest(?))",
-        [years],
-    )
-    con.execute(
-        f"DELETE FROM marts.{name} WHERE {year_column} IN (SELECT unnest(?)) "
-        f"OR {year_column} NOT IN (SELECT {year_column} FROM ({query}))",
-        [years],
-    )
-    con.execute(f"INSERT INTO marts.{name} SELECT * FROM mart_rows")
+        con.execute(f"CREATE OR REPLACE TABLE marts.{name} AS SELECT * FROM mart_rows")
+    else:
+        con.execute(
+            f"DELETE FROM marts.{name} WHERE {year_column} IN (SELECT unnest(?)) "
+            f"OR {year_column} NOT IN (SELECT {year_column} FROM mart_rows)",
+            [years],
+        )
+        con.execute(
+            f"INSERT INTO marts.{name} SELECT * FROM mart_rows "
+            f"WHERE {year_column} IN (SELECT unnest(?))",
+            [years],
+        )
     con.execute("DROP TABLE mart_rows")
 
 
