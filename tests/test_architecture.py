@@ -23,7 +23,9 @@ PLAIN = (
     "ops_pipeline.history",
     "ops_pipeline.lake",
     "ops_pipeline.landing",
+    "ops_pipeline.quality",
     "ops_pipeline.readers",
+    "ops_pipeline.reference",
     "ops_pipeline.report",
     "ops_pipeline.sample",
 )

@@ -5,7 +5,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from ops_pipeline import sql
+from ops_pipeline import reference, sql
 from ops_pipeline.defs.gate import GATE_KEY, load_gate
 from ops_pipeline.defs.resources import OWNER, LakeResource, table_metadata
 from ops_pipeline.lake import POPULATION, Lake
@@ -14,9 +14,8 @@ from ops_pipeline.readers.corrections import CorrectionSet
 from ops_pipeline.readers.errors import LandingError
 from ops_pipeline.readers.folk1a import read_folk1a
 from ops_pipeline.readers.text import sql_string
-from ops_pipeline.schemas import LANDING_SCHEMAS, column_schema, schema_metadata
+from ops_pipeline.schemas import LANDING_SCHEMAS, column_schema, ddl, schema_metadata
 
-MUNICIPALITIES_CSV = Path(__file__).parents[1] / "reference" / "municipalities.csv"
 LANDING_POPULATION = dg.AssetKey(["landing", "population"])
 POPULATION_ASSET = "staged/population"
 # Areas of FOLK1A that are not municipalities and map to no code.
@@ -27,12 +26,11 @@ NON_MUNICIPAL_AREA = "Christiansø"
 def load_municipalities(con: duckdb.DuckDBPyConnection) -> None:
     """reference.municipalities from the packaged list (see reference/SOURCES.md)."""
     con.execute(
-        f"""CREATE OR REPLACE TABLE reference.municipalities AS
-            SELECT kommunekode AS municipality_code, kommune AS municipality, region, landsdel
-            FROM read_csv({sql_string(MUNICIPALITIES_CSV)}, delim=';', header=true,
-                          columns={{'kommunekode': 'INTEGER', 'kommune': 'VARCHAR',
-                                   'region': 'VARCHAR', 'landsdel': 'VARCHAR'}})
-            ORDER BY municipality_code"""
+        f"CREATE OR REPLACE TABLE reference.municipalities {ddl('reference.municipalities')}"
+    )
+    con.executemany(
+        "INSERT INTO reference.municipalities VALUES (?, ?, ?, ?)",
+        [(m.code, m.name, m.region, m.landsdel) for m in reference.municipalities()],
     )
 
 

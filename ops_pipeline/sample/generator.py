@@ -36,10 +36,7 @@ from openpyxl.xml.constants import ARC_CORE
 from openpyxl.xml.functions import tostring
 
 from ops_pipeline.readers.surveyxact import STRUCTURE_COLUMNS
-
-REFERENCE_DIR = Path(__file__).resolve().parents[1] / "reference"
-MUNICIPALITIES_FILE = REFERENCE_DIR / "municipalities.csv"
-FOLK1A_FILE = REFERENCE_DIR / "folk1a_2020K1-2023K1.csv"
+from ops_pipeline.reference import FOLK1A_FILE, municipalities
 
 SURVEY_YEAR = 2022
 BUDGET_YEAR = 2021
@@ -587,16 +584,7 @@ def _municipalities() -> list[Municipality]:
             for r in csv.DictReader(f, delimiter=";")
             if r["TID"] == POPULATION_QUARTER
         }
-    with MUNICIPALITIES_FILE.open(encoding="utf-8", newline="") as f:
-        return sorted(
-            (
-                Municipality(
-                    int(r["kommunekode"]), r["kommune"], r["region"], population[r["kommune"]]
-                )
-                for r in csv.DictReader(f, delimiter=";")
-            ),
-            key=lambda m: m.code,
-        )
+    return [Municipality(m.code, m.name, m.region, population[m.name]) for m in municipalities()]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,13 +15,11 @@ Bounds, fixed and documented here:
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from ops_pipeline.reference import municipalities
 from ops_pipeline.schemas import SCHEMAS
 
-REFERENCE = Path(__file__).parents[2] / "reference" / "municipalities.csv"
 EFFECT_BOUND = 1_000_000  # 1.000 kr.
 SAVING_BOUND = 1_000_000_000  # kr.
 PER_INHABITANT_BOUND = 10_000  # kr.
@@ -32,12 +30,7 @@ METHODS = ["gap", "level", "gap_weighted", "level_weighted"]
 MAX_REJECTED_ROWS = "max_rejected_rows"
 
 
-def _municipality_codes() -> list[int]:
-    with REFERENCE.open(encoding="utf-8") as fh:
-        return [int(row["kommunekode"]) for row in csv.DictReader(fh, delimiter=";")]
-
-
-MUNICIPALITY_CODES = _municipality_codes()
+MUNICIPALITY_CODES = [m.code for m in municipalities()]
 
 
 @dataclass(frozen=True)
