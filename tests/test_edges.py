@@ -198,3 +198,56 @@ def test_years_that_are_not_a_span_are_refused(tmp_path, run):
     code, out, err = run(lake, "--year", "2021", "--year", "2023")
     assert (code, out) == (2, "")
     assert err == "ops-pipeline: years 2021, 2023 are not a span of 2021, 2022, 2023\n"
+
+
+DATASET = Path("landing/survey/2022/dataset.csv")
+
+
+def _edit_dataset(lake: Path, old: str, new: str) -> None:
+    path = lake / DATASET
+    text = path.read_bytes().decode("cp1252")
+    assert old in text
+    path.write_bytes(text.replace(old, new, 1).encode("cp1252"))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line"),
+    [
+        (
+            "R2;147;3;1;4;2;;0;0;0;1;0",
+            "R2;147;3;1;4;2;;0;0;0;2;0",
+            "row 3, column 'statoverall (stato_1, stato_2, stato_3, stato_4, stato_5)': a status "
+            "flag is neither 0 nor 1",
+        ),
+        (
+            "R2;147;3;1;4;2;;0;0;0;1;0",
+            "R2;147;3;1;4;2;;0;0;1;1;0",
+            "row 3, column 'statoverall (stato_1, stato_2, stato_3, stato_4, stato_5)': exactly "
+            "one status flag must be set per respondent (2 set)",
+        ),
+        ("R3;250;", ";250;", "row 4, column 'respondentid': the respondent key is blank"),
+        (
+            "R3;250;",
+            "R1;250;",
+            "row 4, column 'respondentid': respondent key 'R1' repeats "
+            "(landing/survey/2022/dataset.csv row 2, landing/survey/2022/dataset.csv row 4)",
+        ),
+    ],
+    ids=["flag not 0 or 1", "two flags", "blank key", "repeated key"],
+)
+def test_respondent_status_and_key_errors_name_row_and_column(tmp_path, run, old, new, line):
+    lake = small_lake(tmp_path / "lake")
+    _edit_dataset(lake, old, new)
+    code, out, err = run(lake, command="check")
+    assert (code, out) == (1, "")
+    assert err.splitlines()[0] == f"ops-pipeline: {DATASET}, {line}", err
+
+
+def test_a_survey_folder_with_both_forms_is_refused(tmp_path, run):
+    lake = small_lake(tmp_path / "lake")
+    (lake / "landing/survey/2022/export.xlsx").write_bytes(b"PK")
+    code, out, err = run(lake, command="check")
+    assert (code, out) == (1, "")
+    assert err.splitlines()[0] == (
+        "ops-pipeline: landing/survey/2022: holds both an xlsx export and CSV files: keep one form"
+    )
