@@ -260,6 +260,51 @@ def test_a_correction_must_name_a_correctable_landing_file(fresh, target, proble
     assert refused(fresh) == [f"corrections/fix.csv, row 2, column 'file': {problem}"]
 
 
+@pytest.mark.parametrize(
+    ("row", "problem"),
+    [
+        (
+            "idebank/2021/extract.csv;P7;Effekt 2024;-1;x",
+            ", column 'key': key 'P7' must be row=N or <column>=<value>",
+        ),
+        (
+            "idebank/2021/extract.csv;=P7;Effekt 2024;-1;x",
+            ", column 'key': key '=P7' must be row=N or <column>=<value>",
+        ),
+        (
+            "idebank/2021/extract.csv;row=two;Effekt 2024;-1;x",
+            ", column 'key': key 'row=two': row must be a number",
+        ),
+        ("idebank/2021/extract.csv;ID=P7;Effekt 2024;-1", ": expected 5 cells, found 4"),
+        ("", ", column 'file': names no file"),
+    ],
+    ids=["no equals", "no column", "row not a number", "four cells", "no file"],
+)
+def test_a_correction_key_and_its_cells_are_checked(fresh, row, problem):
+    write_corrections(fresh, f"{row};\n" if row == "" else f"{row}\n")
+    if row == "":
+        # A row of empty cells is skipped as blank; one naming no file but a key is an error.
+        write_corrections(fresh, ";ID=P7;Effekt 2024;-1;x\n")
+    assert refused(fresh) == [f"corrections/fix.csv, row 2{problem}"]
+
+
+@pytest.mark.parametrize(
+    ("header", "problem"),
+    [
+        ("file;key;field;value", ", row 1: header must be file;key;field;value;reason"),
+        ("fil;key;field;value;reason", ", row 1: header must be file;key;field;value;reason"),
+        ("key;file;field;value;reason", ", row 1: header must be file;key;field;value;reason"),
+        (None, ": the file is empty"),
+    ],
+    ids=["a column short", "misspelt", "reordered", "empty file"],
+)
+def test_a_corrections_header_must_be_the_contracts(fresh, header, problem):
+    (fresh / "corrections").mkdir()
+    body = f"{header}\r\nidebank/2021/extract.csv;ID=P7;Effekt 2024;-1;x\r\n" if header else ""
+    (fresh / "corrections" / "fix.csv").write_text(body, encoding="utf-8")
+    assert refused(fresh) == [f"corrections/fix.csv{problem}"]
+
+
 def test_corrections_files_in_any_case_and_windows_1252_are_read(fresh):
     write_corrections(
         fresh,

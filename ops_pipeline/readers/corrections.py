@@ -137,9 +137,14 @@ def read_corrections(inventory: Inventory, landing: Path) -> tuple[CorrectionSet
 
 
 def _read_file(path: Path, label: str, inventory: Inventory, errors: list) -> list[Correction]:
-    encoding = sniff_encoding(path, allowed=("utf-8", "cp1252"))
-    if encoding == "cp1252":
-        check_cp1252(path)
+    try:
+        encoding = sniff_encoding(path, allowed=("utf-8", "cp1252"))
+        if encoding == "cp1252":
+            check_cp1252(path)
+    except LandingError as error:
+        # Named as the gate shows it (relative to the lake), not by its absolute path.
+        error.file = label
+        raise
     corrections = []
     with path.open(encoding="utf-8-sig" if encoding == "utf-8" else "cp1252", newline="") as fh:
         rows = csv.reader(fh, delimiter=";")
