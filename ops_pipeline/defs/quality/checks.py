@@ -19,7 +19,14 @@ import dagster as dg
 import duckdb
 
 from ops_pipeline import audit
-from ops_pipeline.defs.quality.suites import MAX_REJECTED_ROWS, SUITES, Batch, Expect, Suite
+from ops_pipeline.defs.quality.suites import (
+    MAX_REJECTED_ROWS,
+    SUITES,
+    Batch,
+    Expect,
+    RunSetting,
+    Suite,
+)
 from ops_pipeline.defs.resources import LakeResource
 from ops_pipeline.faults import fault_point
 
@@ -241,8 +248,9 @@ def build_data_docs(docs: Path, identifiers: list | None = None) -> Path | None:
 
 
 def _gx_expectation(gx, spec: Expect, n: int, max_rejected_rows: int):
+    settings = {MAX_REJECTED_ROWS.name: max_rejected_rows}
     kwargs = {
-        key: (max_rejected_rows if value == MAX_REJECTED_ROWS else value)
+        key: settings[value.name] if isinstance(value, RunSetting) else value
         for key, value in spec.kwargs.items()
     }
     cls = getattr(gx.expectations, "".join(part.title() for part in spec.type.split("_")))

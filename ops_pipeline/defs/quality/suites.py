@@ -26,8 +26,17 @@ PER_INHABITANT_BOUND = 10_000  # kr.
 POPULATION_BOUND = 10_000_000
 STATUS_CODES = [1, 2, 3, 4, 5]
 METHODS = ["gap", "level", "gap_weighted", "level_weighted"]
-# Stand-in for the lake's tolerance of rejected rows, filled in when the check runs.
-MAX_REJECTED_ROWS = "max_rejected_rows"
+
+
+@dataclass(frozen=True)
+class RunSetting:
+    """An expectation argument known only when the check runs (a setting of the run)."""
+
+    name: str
+
+
+# The lake's tolerance of rejected rows (``--max-rejected-rows``), filled in when the check runs.
+MAX_REJECTED_ROWS = RunSetting("max_rejected_rows")
 
 
 MUNICIPALITY_CODES = [m.code for m in municipalities()]
