@@ -18,6 +18,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from browser import launch
 from lakes import SMALL_POPULATION, small_lake, write_folk1a, write_idebank_csv
 
 from ops_pipeline.lake import Lake
@@ -35,7 +36,6 @@ from ops_pipeline.report.danish import (
 # scripts/screenshots sets OPS_SCREENSHOTS=docs/ to refresh the README's images; tests alone
 # never write into the checkout.
 SCREENSHOTS = os.environ.get("OPS_SCREENSHOTS")
-CHROMIUM = "/usr/lib/chromium/chromium"
 POPULATION_98 = 1_120_000
 SAVINGS_2021 = 2_060_500
 
@@ -388,10 +388,7 @@ def test_report_renders_offline_in_chromium(sample, tmp_path):
     requests: list[str] = []
     errors: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = launch(p)
         try:
             page = browser.new_page(viewport={"width": 1100, "height": 1800})
 

@@ -34,11 +34,11 @@ from pathlib import Path
 import duckdb
 import pytest
 import requests
+from browser import launch
 from lakes import SMALL_POPULATION, write_folk1a
 
 REPO = Path(__file__).parents[1]
 VENV = REPO / ".clients" / "superset"
-CHROMIUM = "/usr/lib/chromium/chromium"
 ADMIN = "admin"
 CHART_METRIC = "Savings per inhabitant (DKK)"
 
@@ -247,10 +247,7 @@ def render_chart(base: str, password: str, chart: int, screenshot: Path) -> tupl
             route.abort()
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = launch(p)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 860})
             page.route("**/*", local_only)

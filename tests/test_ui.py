@@ -16,13 +16,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from browser import launch
 from lakes import small_lake
 
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).parents[1]
-CHROMIUM = Path("/usr/lib/chromium/chromium")  # the binary, not the /usr/bin wrapper
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 STARTUP_SECONDS = 180
 
 
@@ -126,7 +125,7 @@ def test_asset_graph_checks_and_a_materialisation_in_the_ui(dagster_dev):
     run_id = launched["run"]["runId"]
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         page = browser.new_page(viewport={"width": 1600, "height": 1000})
         page.goto(f"{url}/assets", wait_until="domcontentloaded")
         skip_community_dialog(page)
