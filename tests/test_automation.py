@@ -10,6 +10,7 @@ import duckdb
 import pytest
 from lakes import SMALL_IDEBANK, small_survey, write_folk1a, write_idebank_csv
 
+from ops_pipeline.cli import failure_message
 from ops_pipeline.definitions import SCHEDULE, SENSOR
 from ops_pipeline.defs.automation import ANNUAL_CRON, TIME_ZONE
 from ops_pipeline.defs.resources import LakeResource
@@ -65,7 +66,7 @@ def marts(lake: Lake, year_column: str, year: int) -> dict[str, list[tuple]]:
 def test_each_partition_once_and_rerunning_a_year_touches_no_other(tmp_path, instance):
     lake = two_year_lake(tmp_path / "lake")
     result = refresh(lake, instance)
-    assert result.success
+    assert result.success, failure_message(result)
     assert instance.get_dynamic_partitions("years") == ["2021", "2022", "2023"]
     for key in (
         ["staged", "proposals"],
@@ -91,7 +92,8 @@ def test_each_partition_once_and_rerunning_a_year_touches_no_other(tmp_path, ins
     before_2021 = marts(lake, "budget_year", 2021)
     # A corrected 2021 extract: every saving doubled. Rerun 2021 only.
     write_idebank_csv(lake.landing / "idebank" / "2021" / "extract.csv", 2021, idebank(2021, 2))
-    assert refresh(lake, instance, years=["2021"]).success
+    rerun = refresh(lake, instance, years=["2021"])
+    assert rerun.success, failure_message(rerun)
     assert marts(lake, "budget_year", 2022) == before_2022
     after_2021 = marts(lake, "budget_year", 2021)
     assert after_2021 != before_2021

@@ -19,12 +19,14 @@ POPULATION_98 = 1_120_000
 def warehouse(tmp_path_factory, dagster_home):
     import dagster as dg
 
+    from ops_pipeline.cli import failure_message
     from ops_pipeline.lake import Lake
     from ops_pipeline.refresh import refresh
 
     lake = small_lake(tmp_path_factory.mktemp("small_lake"))
     with dg.instance_for_test(temp_dir=str(dagster_home)) as instance:
-        assert refresh(Lake(lake), instance).success
+        result = refresh(Lake(lake), instance)
+        assert result.success, failure_message(result)
     con = duckdb.connect(str(lake / "warehouse.duckdb"), read_only=True)
     yield con
     con.close()

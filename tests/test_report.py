@@ -21,6 +21,7 @@ import pytest
 from browser import launch
 from lakes import SMALL_POPULATION, small_lake, write_folk1a, write_idebank_csv
 
+from ops_pipeline.cli import failure_message
 from ops_pipeline.lake import Lake
 from ops_pipeline.refresh import refresh
 from ops_pipeline.report import data, render_analysis
@@ -52,7 +53,7 @@ IDEBANK_2020 = [
 def run_refresh(lake: Path, dagster_home: Path) -> dg.ExecuteInProcessResult:
     with dg.instance_for_test(temp_dir=str(dagster_home)) as instance:
         result = refresh(Lake(lake), instance)
-    assert result.success
+    assert result.success, failure_message(result)
     return result
 
 
