@@ -9,7 +9,6 @@ import dagster as dg
 from ops_pipeline import audit
 from ops_pipeline.defs import gate, idebank, publish, reference, survey
 from ops_pipeline.defs.automation import build_automation
-from ops_pipeline.defs.quality.checks import CHECKS
 from ops_pipeline.defs.resources import LakeResource
 from ops_pipeline.lake import lake_path
 
@@ -47,6 +46,7 @@ PUBLISHED_TABLES = [(f"marts.{key.path[-1]}", "table") for key in MART_KEYS] + [
     (f"audit.{table}", "table (this run's data quality)") for table in audit.PUBLISHED_COLUMNS
 ]
 ASSETS.append(publish.build_publish_asset(MART_KEYS, PUBLISHED_TABLES))
+CHECKS = [*reference.CHECKS, *survey.CHECKS, *idebank.CHECKS]
 
 refresh_job = dg.define_asset_job(
     REFRESH_JOB,

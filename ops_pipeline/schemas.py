@@ -4,8 +4,6 @@ contract (:mod:`ops_pipeline.contracts`), which also gives their columns' descri
 
 from __future__ import annotations
 
-import dagster as dg
-
 from ops_pipeline.contracts import mart_contracts
 
 SCHEMAS: dict[str, list[tuple[str, str]]] = {
@@ -215,19 +213,6 @@ def descriptions(table: str) -> dict[str, str]:
     schema, _, name = table.partition(".")
     contract = mart_contracts().get(name) if schema == "marts" else None
     return {c.name: c.meaning for c in contract.columns} if contract else {}
-
-
-def column_schema(columns: list[tuple[str, str]], table: str = "") -> dg.TableSchema:
-    """The UI's column schema; with ``table``, a mart's columns carry their contract meaning."""
-    meanings = descriptions(table)
-    return dg.TableSchema(
-        columns=[dg.TableColumn(name, kind, meanings.get(name)) for name, kind in columns]
-    )
-
-
-def schema_metadata(table: str) -> dict:
-    """Definition metadata: the column schema the UI shows before the first materialisation."""
-    return {"dagster/column_schema": column_schema(SCHEMAS[table], table)}
 
 
 def ddl(table: str) -> str:

@@ -349,10 +349,9 @@ def test_correction_matching_no_row_is_an_error(lake, run):
 
 def test_suites_run_as_plain_functions(tmp_path):
     """A check is testable without Dagster: a DuckDB connection and a suite."""
-    from ops_pipeline.defs.quality.checks import run_suite
-    from ops_pipeline.defs.quality.suites import SUITES
+    from ops_pipeline.quality import validate
+    from ops_pipeline.quality.suites.marts import SURVEY_RESPONSE_SUITE as suite
 
-    suite = next(s for s in SUITES if s.check_name == "survey_response_suite")
     con = duckdb.connect()
     con.execute("CREATE SCHEMA marts")
     con.execute(
@@ -363,7 +362,7 @@ def test_suites_run_as_plain_functions(tmp_path):
     con.execute("ALTER TABLE marts.survey_response ALTER survey_year TYPE INTEGER")
     for column in ("invited", "responded", "completed"):
         con.execute(f"ALTER TABLE marts.survey_response ALTER {column} TYPE INTEGER")
-    outcome = run_suite(con, suite, tmp_path / "docs")
+    outcome = validate(con, suite, tmp_path / "docs")
     failed = {(o.expectation.type, o.column): o.unexpected_count for o in outcome.failed}
     assert failed == {
         ("expect_column_values_to_be_between", "response_rate"): 1,

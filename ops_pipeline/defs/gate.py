@@ -6,12 +6,13 @@ import dagster as dg
 import duckdb
 
 from ops_pipeline import audit, landing
+from ops_pipeline.defs.metadata import schema_metadata
 from ops_pipeline.defs.resources import OWNER, LakeResource, table_metadata
 from ops_pipeline.lake import IDEBANK, POPULATION, SURVEY, Lake
 from ops_pipeline.readers.corrections import CorrectionSet, read_corrections
 from ops_pipeline.readers.errors import escape
 from ops_pipeline.readers.text import file_digest
-from ops_pipeline.schemas import ddl, schema_metadata
+from ops_pipeline.schemas import ddl
 
 GATE_ASSET = "staged/landing_files"
 GATE_KEY = dg.AssetKey(GATE_ASSET.split("/"))

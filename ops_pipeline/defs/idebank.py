@@ -6,17 +6,28 @@ import dagster as dg
 import duckdb
 
 from ops_pipeline import sql
+from ops_pipeline.defs.checks import build_check
 from ops_pipeline.defs.gate import GATE_KEY, load_gate
 from ops_pipeline.defs.marts import sql_mart
+from ops_pipeline.defs.metadata import column_schema, schema_metadata
 from ops_pipeline.defs.partitions import SINGLE_RUN, YEARS, partition_years
 from ops_pipeline.defs.resources import OWNER, LakeResource, table_metadata
 from ops_pipeline.faults import fault_point
 from ops_pipeline.lake import IDEBANK, Lake
 from ops_pipeline.landing import Inventory
+from ops_pipeline.quality.suites.marts import (
+    IDEBANK_OVERVIEW_SUITE,
+    MUNICIPAL_SAVINGS_SUITE,
+    PROPOSALS_MART_SUITE,
+    SAVINGS_BY_MEASURE_SUITE,
+    SAVINGS_POTENTIAL_BY_GROUP_SUITE,
+    SAVINGS_POTENTIAL_SUITE,
+)
+from ops_pipeline.quality.suites.staged import IDEBANK_ROWS_SUITE, PROPOSALS_SUITE
 from ops_pipeline.readers.corrections import CorrectionSet
 from ops_pipeline.readers.errors import LandingError
 from ops_pipeline.readers.idebank import read_idebank
-from ops_pipeline.schemas import LANDING_SCHEMAS, column_schema, ddl, schema_metadata
+from ops_pipeline.schemas import LANDING_SCHEMAS, ddl
 
 LANDING_IDEBANK = dg.AssetKey(["landing", "idebank"])
 IDEBANK_ASSET = "staged/idebank_rows"
@@ -147,6 +158,9 @@ def idebank_rows(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Ma
     return dg.MaterializeResult(metadata={**metadata, **ingest})
 
 
+idebank_rows_check = build_check(IDEBANK_ROWS_SUITE)
+
+
 @dg.asset(
     key=["staged", "proposals"],
     deps=[idebank_rows],
@@ -164,6 +178,9 @@ def proposals_staged(context: dg.AssetExecutionContext, lake: LakeResource):
     with lake.working_db() as con:
         stage_proposals(con)
         return dg.MaterializeResult(metadata=table_metadata(con, "staged.proposals"))
+
+
+proposals_staged_check = build_check(PROPOSALS_SUITE)
 
 
 class MissingPopulationError(LandingError):
@@ -216,6 +233,9 @@ municipal_savings = sql_mart(
         "rank": [(PROPOSALS, "saving_dkk"), (POPULATION, "population")],
     },
 )
+
+
+municipal_savings_check = build_check(MUNICIPAL_SAVINGS_SUITE)
 savings_potential = sql_mart(
     "savings_potential",
     deps=[municipal_savings],
@@ -228,6 +248,9 @@ savings_potential = sql_mart(
         "potential_dkk": [(SAVINGS, "savings_per_inhabitant"), (SAVINGS, "population")],
     },
 )
+
+
+savings_potential_check = build_check(SAVINGS_POTENTIAL_SUITE)
 savings_by_measure = sql_mart(
     "savings_by_measure",
     deps=[proposals_staged],
@@ -242,6 +265,9 @@ savings_by_measure = sql_mart(
         "share_of_savings": [(PROPOSALS, "saving_dkk"), (PROPOSALS, "qualifying")],
     },
 )
+
+
+savings_by_measure_check = build_check(SAVINGS_BY_MEASURE_SUITE)
 idebank_overview = sql_mart(
     "idebank_overview",
     deps=[proposals_staged],
@@ -256,6 +282,9 @@ idebank_overview = sql_mart(
         "savings_dkk": [(PROPOSALS, "saving_dkk"), (PROPOSALS, "qualifying")],
     },
 )
+
+
+idebank_overview_check = build_check(IDEBANK_OVERVIEW_SUITE)
 proposals_mart = sql_mart(
     "proposals",
     deps=[proposals_staged],
@@ -276,6 +305,9 @@ proposals_mart = sql_mart(
         )
     },
 )
+
+
+proposals_mart_check = build_check(PROPOSALS_MART_SUITE)
 savings_potential_by_group = sql_mart(
     "savings_potential_by_group",
     deps=[["marts", "municipal_savings"]],
@@ -292,3 +324,19 @@ savings_potential_by_group = sql_mart(
         "group_order": [(SAVINGS, "region"), (SAVINGS, "population")],
     },
 )
+
+
+savings_potential_by_group_check = build_check(SAVINGS_POTENTIAL_BY_GROUP_SUITE)
+
+
+# The quality gate of each asset above, for the Definitions.
+CHECKS = [
+    idebank_rows_check,
+    proposals_staged_check,
+    municipal_savings_check,
+    savings_potential_check,
+    savings_by_measure_check,
+    idebank_overview_check,
+    proposals_mart_check,
+    savings_potential_by_group_check,
+]

@@ -5,9 +5,9 @@ from collections.abc import Callable, Sequence
 import dagster as dg
 
 from ops_pipeline import sql
+from ops_pipeline.defs.metadata import schema_metadata
 from ops_pipeline.defs.partitions import SINGLE_RUN, YEARS, partition_years
 from ops_pipeline.defs.resources import OWNER, LakeResource, table_metadata
-from ops_pipeline.schemas import schema_metadata
 
 
 def lineage_metadata(column_lineage: dict[str, list[tuple[str, str]]] | None) -> dict:

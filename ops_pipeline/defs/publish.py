@@ -18,14 +18,14 @@ import duckdb
 
 from ops_pipeline import audit, history
 from ops_pipeline.contracts import mart_contracts
-from ops_pipeline.defs.quality.checks import build_data_docs
+from ops_pipeline.defs.metadata import column_schema
 from ops_pipeline.defs.resources import OWNER, LakeResource
 from ops_pipeline.exports import write_exports
 from ops_pipeline.lake import Lake
+from ops_pipeline.quality import build_data_docs
 from ops_pipeline.readers.text import sql_identifier, sql_string
 from ops_pipeline.report import REPORT_MARTS, REPORT_PREFIX, write_reports
 from ops_pipeline.runlock import run_lock
-from ops_pipeline.schemas import column_schema
 
 WAREHOUSE_KEY = dg.AssetKey(["published", "warehouse"])
 REPORTS_KEY = dg.AssetKey(["reports", "analysis"])

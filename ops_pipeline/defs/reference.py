@@ -6,15 +6,18 @@ import dagster as dg
 import duckdb
 
 from ops_pipeline import reference, sql
+from ops_pipeline.defs.checks import build_check
 from ops_pipeline.defs.gate import GATE_KEY, load_gate
+from ops_pipeline.defs.metadata import column_schema, schema_metadata
 from ops_pipeline.defs.resources import OWNER, LakeResource, table_metadata
 from ops_pipeline.lake import POPULATION, Lake
 from ops_pipeline.landing import Inventory
+from ops_pipeline.quality.suites.staged import MUNICIPALITIES_SUITE, POPULATION_SUITE
 from ops_pipeline.readers.corrections import CorrectionSet
 from ops_pipeline.readers.errors import LandingError
 from ops_pipeline.readers.folk1a import read_folk1a
 from ops_pipeline.readers.text import sql_string
-from ops_pipeline.schemas import LANDING_SCHEMAS, column_schema, ddl, schema_metadata
+from ops_pipeline.schemas import LANDING_SCHEMAS, ddl
 
 LANDING_POPULATION = dg.AssetKey(["landing", "population"])
 POPULATION_ASSET = "staged/population"
@@ -106,6 +109,9 @@ def municipalities(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.
         return dg.MaterializeResult(metadata=table_metadata(con, "reference.municipalities"))
 
 
+municipalities_check = build_check(MUNICIPALITIES_SUITE)
+
+
 landing_population = dg.AssetSpec(
     LANDING_POPULATION,
     metadata={"dagster/column_schema": column_schema(LANDING_SCHEMAS["population"])},
@@ -135,3 +141,10 @@ def population(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mate
         ingest = lake.record_ingest(con, context.run.run_id, POPULATION_ASSET, files, corrections)
         metadata = table_metadata(con, "staged.population")
     return dg.MaterializeResult(metadata={**metadata, **ingest})
+
+
+population_check = build_check(POPULATION_SUITE)
+
+
+# The quality gate of each asset above, for the Definitions.
+CHECKS = [municipalities_check, population_check]

@@ -8,12 +8,11 @@ import dagster as dg
 import duckdb
 
 from ops_pipeline import audit
+from ops_pipeline.defs.metadata import column_schema
 from ops_pipeline.lake import Lake
-from ops_pipeline.quality import warm_up
 from ops_pipeline.readers.corrections import CorrectionSet
 from ops_pipeline.readers.errors import LandingError
 from ops_pipeline.readers.text import REJECTS_TABLE, limit_duckdb
-from ops_pipeline.schemas import column_schema
 
 OWNER = "team:data-engineering"
 
@@ -31,10 +30,6 @@ class LakeResource(dg.ConfigurableResource):
     max_rejected_rows: int = 0
     # Another working database than the lake's (``ops-pipeline check`` builds in a throwaway one).
     working_database: str = ""
-
-    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        # Every run ends in quality checks: start their slow import now, in the background.
-        warm_up()
 
     @property
     def lake(self) -> Lake:

@@ -6,17 +6,30 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from ops_pipeline.defs.checks import build_check
 from ops_pipeline.defs.gate import GATE_KEY, load_gate
 from ops_pipeline.defs.marts import sql_mart
+from ops_pipeline.defs.metadata import column_schema, schema_metadata
 from ops_pipeline.defs.partitions import SINGLE_RUN, YEARS, partition_years
 from ops_pipeline.defs.resources import OWNER, LakeResource, table_metadata
 from ops_pipeline.lake import SURVEY, Lake
 from ops_pipeline.landing import Inventory
+from ops_pipeline.quality.suites.marts import (
+    SURVEY_ANSWER_COUNTS_SUITE,
+    SURVEY_POTENTIAL_SUITE,
+    SURVEY_RESPONSE_SUITE,
+)
+from ops_pipeline.quality.suites.staged import (
+    SURVEY_ANSWERS_SUITE,
+    SURVEY_LABELS_SUITE,
+    SURVEY_RESPONDENTS_SUITE,
+    SURVEY_VARIABLES_SUITE,
+)
 from ops_pipeline.readers.corrections import CorrectionSet
 from ops_pipeline.readers.errors import LandingError
 from ops_pipeline.readers.surveyxact import SurveyExport, read_surveyxact
 from ops_pipeline.readers.text import sql_identifier, sql_string
-from ops_pipeline.schemas import LANDING_SCHEMAS, column_schema, ddl, schema_metadata
+from ops_pipeline.schemas import LANDING_SCHEMAS, ddl
 
 LANDING_SURVEY = dg.AssetKey(["landing", "survey"])
 # The staged asset that reads the exports: rejected rows and audit rows are filed under it.
@@ -315,6 +328,14 @@ def staged_survey(context: dg.AssetExecutionContext, lake: LakeResource):
             yield dg.MaterializeResult(asset_key=spec, metadata=metadata)
 
 
+staged_survey_checks = [
+    build_check(SURVEY_RESPONDENTS_SUITE),
+    build_check(SURVEY_ANSWERS_SUITE),
+    build_check(SURVEY_VARIABLES_SUITE),
+    build_check(SURVEY_LABELS_SUITE),
+]
+
+
 survey_response = sql_mart(
     "survey_response",
     deps=[["staged", "survey_respondents"]],
@@ -330,6 +351,9 @@ survey_response = sql_mart(
         "completion_rate": [(RESPONDENTS, "status")],
     },
 )
+
+
+survey_response_check = build_check(SURVEY_RESPONSE_SUITE)
 survey_potential = sql_mart(
     "survey_potential",
     deps=[
@@ -353,6 +377,9 @@ survey_potential = sql_mart(
         },
     },
 )
+
+
+survey_potential_check = build_check(SURVEY_POTENTIAL_SUITE)
 survey_answer_counts = sql_mart(
     "survey_answer_counts",
     deps=[
@@ -373,3 +400,15 @@ survey_answer_counts = sql_mart(
         "respondents": [(ANSWERS, "answer"), (RESPONDENTS, "status")],
     },
 )
+
+
+survey_answer_counts_check = build_check(SURVEY_ANSWER_COUNTS_SUITE)
+
+
+# The quality gate of each asset above, for the Definitions.
+CHECKS = [
+    *staged_survey_checks,
+    survey_response_check,
+    survey_potential_check,
+    survey_answer_counts_check,
+]

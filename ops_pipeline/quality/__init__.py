@@ -1,24 +1,19 @@
-"""Great Expectations behind the quality gates, without Dagster: what any caller of the
-validation needs before it starts (the slow GX import, overlapped with other work)."""
+"""Quality gates without Dagster, behind one interface: :func:`validate` runs a suite (``suites/``)
+against a DuckDB connection and returns its :class:`SuiteOutcome` (``outcomes.py``: what failed,
+where, in one line per problem); :func:`build_data_docs` renders the HTML Data Docs. Great
+Expectations 1.x is the engine (``runner.py``), imported only when a suite first runs."""
 
-from __future__ import annotations
+from ops_pipeline.quality.expectations import Suite
+from ops_pipeline.quality.outcomes import ExpectationOutcome, SuiteOutcome, audit_rows
+from ops_pipeline.quality.runner import build_data_docs, validate
+from ops_pipeline.quality.suites import SUITES
 
-import os
-import sys
-import threading
-
-_warming: threading.Thread | None = None
-
-
-def warm_up() -> None:
-    """Import Great Expectations in the background (it takes seconds), so that by the time the
-    first check runs, the import has overlapped with staging work instead of adding to it."""
-    global _warming
-    if _warming is None and "great_expectations" not in sys.modules:
-        _warming = threading.Thread(target=_import_gx, name="gx-warm-up", daemon=True)
-        _warming.start()
-
-
-def _import_gx() -> None:
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    import great_expectations  # noqa: F401
+__all__ = [
+    "SUITES",
+    "ExpectationOutcome",
+    "Suite",
+    "SuiteOutcome",
+    "audit_rows",
+    "build_data_docs",
+    "validate",
+]

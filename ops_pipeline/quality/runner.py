@@ -1,0 +1,168 @@
+"""The Great Expectations 1.x runner behind :func:`validate`.
+
+GX is imported only when a suite runs (the import costs seconds), and one ephemeral context is
+built per process and Data Docs folder, not per expectation. Each batch runs as a GX checkpoint;
+failed runs render their Data Docs pages at once, others when the publish step renders them all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ops_pipeline.quality.expectations import MAX_REJECTED_ROWS, Batch, Expect, RunSetting, Suite
+from ops_pipeline.quality.outcomes import SAMPLE_ROWS, ExpectationOutcome, SuiteOutcome, plain
+
+DOCS_SITE = "lake"
+_contexts: dict[str, Any] = {}
+
+
+def _context(docs: Path):
+    """One ephemeral GX context per process and Data Docs folder."""
+    key = str(docs)
+    if key not in _contexts:
+        os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        context = gx.get_context(mode="ephemeral")
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        context.add_data_docs_site(
+            site_name=DOCS_SITE,
+            site_config={
+                "class_name": "SiteBuilder",
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(docs),
+                },
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            },
+        )
+        context.data_sources.add_pandas("working_db")
+        _contexts[key] = context
+    return _contexts[key]
+
+
+def _replace(collection, name: str, new):
+    """Add a named GX object, replacing one of an earlier run in this process."""
+    with contextlib.suppress(Exception):  # not there yet: GX raises its own not-found errors
+        collection.delete(name)
+    return collection.add(new)
+
+
+def validate(
+    con: duckdb.DuckDBPyConnection,
+    suite: Suite,
+    docs: Path,
+    *,
+    max_rejected_rows: int = 0,
+) -> SuiteOutcome:
+    """Validate every batch of ``suite`` against the working database. Plain function: tests
+    call it directly with a DuckDB connection."""
+    import great_expectations as gx
+
+    context = _context(docs)
+    source = context.data_sources.get("working_db")
+    outcomes: list[ExpectationOutcome] = []
+    pages: list[str] = []
+    identifiers: list = []
+    for batch in suite.batches:
+        name = f"{'.'.join(suite.asset)}.{batch.name}"
+        frame = con.execute(batch.query).df()
+        with contextlib.suppress(Exception):  # first run in this process
+            source.delete_asset(name)
+        definition = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("all")
+        expectations = [
+            _gx_expectation(gx, e, n, max_rejected_rows) for n, e in enumerate(batch.expectations)
+        ]
+        gx_suite = _replace(context.suites, name, gx.ExpectationSuite(name, expectations))
+        validation = _replace(
+            context.validation_definitions,
+            name,
+            gx.ValidationDefinition(name=name, data=definition, suite=gx_suite),
+        )
+        checkpoint = _replace(
+            context.checkpoints,
+            name,
+            gx.Checkpoint(
+                name=name,
+                validation_definitions=[validation],
+                # Data Docs are rendered in one pass per run (see build_data_docs): rendering
+                # per checkpoint would cost about a second each.
+                actions=[],
+                result_format=_result_format(batch),
+            ),
+        )
+        result = checkpoint.run(batch_parameters={"dataframe": frame})
+        for identifier, run in result.run_results.items():
+            identifiers.append(identifier)
+            page = next(
+                (
+                    site["site_url"].removeprefix("file://")
+                    for site in context.get_docs_sites_urls(
+                        resource_identifier=identifier,
+                        site_names=[DOCS_SITE],
+                        only_if_exists=False,
+                    )
+                    if site.get("site_url")
+                ),
+                None,
+            )
+            pages += [page] if page else []
+            # GX orders results its own way: match them to the specs by the index in meta.
+            for gx_result in sorted(run.results, key=lambda r: r.expectation_config.meta["n"]):
+                spec = batch.expectations[gx_result.expectation_config.meta["n"]]
+                details = gx_result.result or {}
+                sample = (details.get("unexpected_index_list") or [])[:SAMPLE_ROWS]
+                if not gx_result.success and not sample and batch.rows_are_findings:
+                    sample = frame[list(batch.locate)].head(SAMPLE_ROWS).to_dict("records")
+                outcomes.append(
+                    ExpectationOutcome(
+                        batch=batch.name,
+                        expectation=spec,
+                        success=bool(gx_result.success),
+                        element_count=details.get("element_count"),
+                        unexpected_count=details.get("unexpected_count"),
+                        sample=[plain(row) for row in sample],
+                        observed=plain(details.get("observed_value")),
+                        page=page,
+                    )
+                )
+    outcome = SuiteOutcome(suite, outcomes, pages)
+    if not outcome.success:
+        # A failed run may not reach the publish step: render its pages now.
+        build_data_docs(docs, identifiers)
+    return outcome
+
+
+def build_data_docs(docs: Path, identifiers: list | None = None) -> Path | None:
+    """Render the Data Docs of this process's validations (or of ``identifiers``) into ``docs``.
+
+    Returns the index page, or None when no check ran in this process.
+    """
+    context = _contexts.get(str(docs))
+    if context is None:
+        return None
+    context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=identifiers)
+    return docs / "index.html"
+
+
+def _gx_expectation(gx, spec: Expect, n: int, max_rejected_rows: int):
+    settings = {MAX_REJECTED_ROWS.name: max_rejected_rows}
+    kwargs = {
+        key: settings[value.name] if isinstance(value, RunSetting) else value
+        for key, value in spec.kwargs.items()
+    }
+    cls = getattr(gx.expectations, "".join(part.title() for part in spec.type.split("_")))
+    return cls(**kwargs, meta={"problem": spec.problem, "n": n})
+
+
+def _result_format(batch: Batch) -> dict:
+    form = {"result_format": "COMPLETE", "partial_unexpected_count": SAMPLE_ROWS}
+    if batch.locate:
+        form["unexpected_index_column_names"] = list(batch.locate)
+    return form
