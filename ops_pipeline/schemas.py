@@ -20,6 +20,15 @@ SCHEMAS: dict[str, list[tuple[str, str]]] = {
         ("size_bytes", "BIGINT"),
         ("sha256", "VARCHAR"),
     ],
+    "staged.rejected_rows": [
+        ("asset", "VARCHAR"),
+        ("partition", "VARCHAR"),
+        ("file", "VARCHAR"),
+        ("line", "BIGINT"),
+        ("column_name", "VARCHAR"),
+        ("reason", "VARCHAR"),
+        ("raw", "VARCHAR"),
+    ],
     "staged.population": [
         ("quarter", "VARCHAR"),
         ("year", "INTEGER"),

@@ -180,3 +180,24 @@ def test_every_job_runs_in_one_process():
 
     assert defs.resolve_job_def(REFRESH_JOB).executor_def.name == "in_process"
     assert defs.resolve_implicit_global_asset_job_def().executor_def.name == "in_process"
+
+
+def test_every_staged_table_and_mart_has_its_sql_file(published_lake):
+    """The data path is the folder structure: each table of ``staged`` and ``marts`` that a
+    refresh builds comes from ``sql/<schema>/<table>.sql`` (and no file is left unused)."""
+    import duckdb
+
+    from ops_pipeline.lake import Lake
+    from ops_pipeline.sql import SQL_DIR
+
+    working = Lake(published_lake).working_db
+    with duckdb.connect(str(working), read_only=True) as con:
+        built = {
+            f"{schema}/{table}"
+            for schema, table in con.execute(
+                "SELECT schema_name, table_name FROM duckdb_tables() "
+                "WHERE schema_name IN ('staged', 'marts')"
+            ).fetchall()
+        }
+    files = {p.relative_to(SQL_DIR).with_suffix("").as_posix() for p in SQL_DIR.rglob("*.sql")}
+    assert built and built == files

@@ -5,7 +5,7 @@ written to ``staged.landing_files``, which is all the staging steps read."""
 import dagster as dg
 import duckdb
 
-from ops_pipeline import audit, landing
+from ops_pipeline import audit, landing, sql
 from ops_pipeline.defs.metadata import schema_metadata
 from ops_pipeline.defs.resources import OWNER, LakeResource, table_metadata
 from ops_pipeline.lake import IDEBANK, POPULATION, SURVEY, Lake
@@ -24,9 +24,11 @@ def record_gate(con: duckdb.DuckDBPyConnection, lake: Lake, inventory: landing.I
         (f.relative, f.source, f.year, f.path.stat().st_size, file_digest(f.path))
         for f in [*inventory.files, *inventory.corrections]
     ]
-    con.execute(f"CREATE OR REPLACE TABLE staged.landing_files {ddl('staged.landing_files')}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE gate_files {ddl('staged.landing_files')}")
     if rows:
-        con.executemany("INSERT INTO staged.landing_files VALUES (?, ?, ?, ?, ?)", rows)
+        con.executemany("INSERT INTO gate_files VALUES (?, ?, ?, ?, ?)", rows)
+    sql.create(con, "staged.landing_files")
+    con.execute("DROP TABLE gate_files")
 
 
 def load_gate(

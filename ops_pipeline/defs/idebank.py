@@ -5,11 +5,11 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from ops_pipeline import sql
+from ops_pipeline import audit, sql
 from ops_pipeline.defs.checks import build_check
 from ops_pipeline.defs.gate import GATE_KEY, load_gate
 from ops_pipeline.defs.marts import sql_mart
-from ops_pipeline.defs.metadata import column_schema, schema_metadata
+from ops_pipeline.defs.metadata import column_schema, ingest_metadata, schema_metadata
 from ops_pipeline.defs.partitions import SINGLE_RUN, YEARS, partition_years
 from ops_pipeline.defs.resources import OWNER, LakeResource, table_metadata
 from ops_pipeline.faults import fault_point
@@ -80,15 +80,8 @@ def stage_idebank_rows(
             con.execute("SELECT source_file, count(*) FROM ib_rows GROUP BY ALL").fetchall()
         )
         files.update({path: rows.get(path.name, 0) for path in paths})
-        prefix = lake.relative(folder) + "/"
-        con.execute(
-            """INSERT INTO staged.idebank_rows
-               SELECT ?, ? || source_file, source_row, id, municipality_code, municipality_name,
-                      budget_year, title, description, policy_area, measure_type,
-                      effect_year_1, effect_year_2, effect_year_3, effect_year_4,
-                      relevant, service_reduction
-               FROM ib_rows""",
-            [year, prefix],
+        sql.insert(
+            con, "staged.idebank_rows", {"year": year, "folder": lake.relative(folder) + "/"}
         )
         con.execute("DROP TABLE ib_rows")
     return files
@@ -153,7 +146,11 @@ def idebank_rows(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Ma
         inventory, corrections = load_gate(con, lake.lake)
         years = partition_years(context, inventory)
         files = stage_idebank_rows(con, lake.lake, inventory, years, corrections)
-        ingest = lake.record_ingest(con, context.run.run_id, IDEBANK_ASSET, files, corrections)
+        ingest = ingest_metadata(
+            audit.record_ingest(
+                con, lake.lake, context.run.run_id, IDEBANK_ASSET, files, corrections
+            )
+        )
         metadata = table_metadata(con, "staged.idebank_rows")
     return dg.MaterializeResult(metadata={**metadata, **ingest})
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from ops_pipeline.audit import Ingest
 from ops_pipeline.schemas import SCHEMAS, descriptions
 
 
@@ -19,3 +20,16 @@ def column_schema(columns: list[tuple[str, str]], table: str = "") -> dg.TableSc
 def schema_metadata(table: str) -> dict:
     """Definition metadata: the column schema the UI shows before the first materialisation."""
     return {"dagster/column_schema": column_schema(SCHEMAS[table], table)}
+
+
+def ingest_metadata(ingest: Ingest) -> dict:
+    """Materialisation metadata summing up what a staging step read (see audit.record_ingest)."""
+    return {
+        "landing_files": dg.MetadataValue.md(
+            "| file | rows | sha256 |\n|---|---|---|\n"
+            + "\n".join(f"| {f} | {rows} | `{digest[:12]}` |" for f, digest, rows in ingest.files)
+        ),
+        "rejected_rows": dg.MetadataValue.int(ingest.rejected_rows),
+        "corrections_applied": dg.MetadataValue.int(ingest.corrections_applied),
+        "corrections_skipped": dg.MetadataValue.int(ingest.corrections_skipped),
+    }

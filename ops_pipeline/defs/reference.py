@@ -5,10 +5,10 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from ops_pipeline import reference, sql
+from ops_pipeline import audit, reference, sql
 from ops_pipeline.defs.checks import build_check
 from ops_pipeline.defs.gate import GATE_KEY, load_gate
-from ops_pipeline.defs.metadata import column_schema, schema_metadata
+from ops_pipeline.defs.metadata import column_schema, ingest_metadata, schema_metadata
 from ops_pipeline.defs.resources import OWNER, LakeResource, table_metadata
 from ops_pipeline.lake import POPULATION, Lake
 from ops_pipeline.landing import Inventory
@@ -138,7 +138,11 @@ def population(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mate
     with lake.working_db() as con:
         inventory, corrections = load_gate(con, lake.lake)
         files = stage_population(con, lake.lake, inventory, corrections)
-        ingest = lake.record_ingest(con, context.run.run_id, POPULATION_ASSET, files, corrections)
+        ingest = ingest_metadata(
+            audit.record_ingest(
+                con, lake.lake, context.run.run_id, POPULATION_ASSET, files, corrections
+            )
+        )
         metadata = table_metadata(con, "staged.population")
     return dg.MaterializeResult(metadata={**metadata, **ingest})
 

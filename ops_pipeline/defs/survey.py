@@ -6,10 +6,11 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from ops_pipeline import audit, sql
 from ops_pipeline.defs.checks import build_check
 from ops_pipeline.defs.gate import GATE_KEY, load_gate
 from ops_pipeline.defs.marts import sql_mart
-from ops_pipeline.defs.metadata import column_schema, schema_metadata
+from ops_pipeline.defs.metadata import column_schema, ingest_metadata, schema_metadata
 from ops_pipeline.defs.partitions import SINGLE_RUN, YEARS, partition_years
 from ops_pipeline.defs.resources import OWNER, LakeResource, table_metadata
 from ops_pipeline.lake import SURVEY, Lake
@@ -187,31 +188,16 @@ def _stage_export(con: duckdb.DuckDBPyConnection, lake: Lake, year: int, export:
         "CASE " + " ".join(f"WHEN {cond} THEN {c}" for c, cond in flag_set.items()) + " END"
     )
     con.execute(
-        f"""INSERT INTO staged.survey_respondents
-            SELECT {year}, {respondent}, {municipality}, {status_expr}, {file_expr}, _row
+        f"""CREATE OR REPLACE TEMP VIEW sx_respondents AS
+            SELECT {respondent} AS respondent, {municipality} AS municipality_code,
+                   {status_expr} AS status, _file, _row
             FROM sx_dataset"""
     )
-
-    structure_source = sql_string(shown_structure)
-    labels_source = sql_string(
-        lake.relative(export.files[1] if export.form != "xlsx" else export.files[0])
-    )
-    # The question is the text before the last " - ", the item the text after it.
-    con.execute(
-        f"""INSERT INTO staged.survey_variables
-            SELECT {year}, variable, first(question_name ORDER BY _row),
-                   first(question_type ORDER BY _row), first(sub_type ORDER BY _row),
-                   trim(CASE WHEN contains(t, ' - ') THEN regexp_extract(t, '(?s)^(.*) - ', 1)
-                             ELSE t END),
-                   CASE WHEN contains(t, ' - ')
-                        THEN NULLIF(trim(regexp_extract(t, '(?s)^.* - (.*)$', 1)), '') END,
-                   {structure_source}, min(_row)
-            FROM (SELECT *, question_text AS t FROM sx_structure WHERE variable IS NOT NULL)
-            GROUP BY variable, t"""
-    )
-    con.execute(
-        f"""INSERT INTO staged.survey_labels
-            SELECT {year}, variable, value, label, {labels_source}, _row FROM sx_labels"""
+    sql.insert(con, "staged.survey_respondents", {"year": year, "folder": folder + "/"})
+    sql.insert(con, "staged.survey_variables", {"year": year, "structure_file": shown_structure})
+    labels_file = export.files[1] if export.form != "xlsx" else export.files[0]
+    sql.insert(
+        con, "staged.survey_labels", {"year": year, "labels_file": lake.relative(labels_file)}
     )
 
     skip = set(flags.values()) | {key, MUNICIPALITY_COLUMN}
@@ -230,13 +216,16 @@ def _stage_export(con: duckdb.DuckDBPyConnection, lake: Lake, year: int, export:
         )
         # UNPIVOT drops NULLs: a blank cell is "no answer" and gets no row.
         con.execute(
-            f"""INSERT INTO staged.survey_answers
-                SELECT {year}, respondent, variable, answer FROM (
+            f"""CREATE OR REPLACE TEMP VIEW sx_answers AS
+                SELECT respondent, variable, answer FROM (
                     UNPIVOT (SELECT {respondent} AS respondent, {cleaned} FROM sx_dataset)
                     ON {", ".join(sql_identifier(c) for c in answer_columns)}
                     INTO NAME variable VALUE answer
                 )"""
         )
+        sql.insert(con, "staged.survey_answers", {"year": year})
+    con.execute("DROP VIEW IF EXISTS sx_answers")
+    con.execute("DROP VIEW sx_respondents")
     con.execute("DROP TABLE sx_dataset")
 
 
@@ -320,7 +309,11 @@ def staged_survey(context: dg.AssetExecutionContext, lake: LakeResource):
         inventory, corrections = load_gate(con, lake.lake)
         years = partition_years(context, inventory)
         files = stage_survey(con, lake.lake, inventory, years, corrections)
-        ingest = lake.record_ingest(con, context.run.run_id, SURVEY_ASSET, files, corrections)
+        ingest = ingest_metadata(
+            audit.record_ingest(
+                con, lake.lake, context.run.run_id, SURVEY_ASSET, files, corrections
+            )
+        )
         for spec in context.selected_asset_keys:
             metadata = table_metadata(con, "staged." + spec.path[-1])
             if spec.path[-1] == "survey_respondents":

@@ -15,3 +15,16 @@ SQL_DIR = Path(__file__).parent
 def query(name: str) -> str:
     """The SELECT of ``<layer>/<table>``, e.g. ``query("marts/survey_response")``."""
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def insert(con, table: str, parameters: dict | None = None) -> None:
+    """Append the rows of ``table``'s SQL file (``staged.x`` runs ``staged/x.sql``) to it, the
+    query evaluated once; ``parameters`` fill its ``$name`` placeholders."""
+    con.execute(f"INSERT INTO {table} {query(table.replace('.', '/'))}", parameters or {})
+
+
+def create(con, table: str, parameters: dict | None = None) -> None:
+    """Replace ``table`` by the rows of its SQL file (``staged.x`` runs ``staged/x.sql``)."""
+    con.execute(
+        f"CREATE OR REPLACE TABLE {table} AS {query(table.replace('.', '/'))}", parameters or {}
+    )

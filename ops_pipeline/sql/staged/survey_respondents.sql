@@ -1,0 +1,12 @@
+-- staged.survey_respondents: one row per respondent of a survey year's export.
+-- sx_respondents is the export's dataset in the landing contract's terms: defs/survey.py maps
+-- the export's own columns onto it (the one set status flag, the respondent key, kommunekode)
+-- after checking them. $folder: the year folder as people see it, e.g. 'landing/survey/2022/'.
+SELECT
+    $year::INTEGER AS survey_year,
+    respondent,
+    municipality_code,
+    status,
+    $folder || _file AS source_file,
+    _row AS source_row
+FROM sx_respondents
