@@ -20,6 +20,7 @@ import sys
 import time
 
 from ops_pipeline.lake import LAKE_ENV_VAR, REPO_ROOT, Lake, lake_path
+from ops_pipeline.schemas import HEADLINE_METHOD, HEADLINE_TOP_N
 
 DAGSTER_HOME = REPO_ROOT / "dagster_home"
 
@@ -332,12 +333,13 @@ def summary(lake: Lake, run_id: str, seconds: float) -> str:
                       top.savings_per_inhabitant
                FROM marts.idebank_overview o
                LEFT JOIN marts.savings_potential p
-                 ON p.budget_year = o.budget_year AND p.method = 'gap' AND p.top_n = 10
+                 ON p.budget_year = o.budget_year AND p.method = ? AND p.top_n = ?
                LEFT JOIN (SELECT * FROM marts.municipal_savings WHERE rank = 1
                           QUALIFY row_number() OVER (PARTITION BY budget_year
                                                      ORDER BY municipality_code) = 1) top
                  ON top.budget_year = o.budget_year
-               ORDER BY o.budget_year"""
+               ORDER BY o.budget_year""",
+            [HEADLINE_METHOD, HEADLINE_TOP_N],
         ).fetchall()
     lines = [f"Refreshed {lake.warehouse} in {seconds:.1f} s (run {run_id})."]
     lines.append("Marts: " + ", ".join(f"{name} ({rows} rows)" for name, rows in counts))

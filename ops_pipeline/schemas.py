@@ -6,6 +6,17 @@ from __future__ import annotations
 
 from ops_pipeline.contracts import mart_contracts
 
+# SurveyXact's respondent status (landing contract), one flag per code in the export: 1 new,
+# 2 distributed, 3 some answers, 4 completed, 5 dropped out. What counts as responded and
+# completed is defined once, in sql/staged/survey_respondents.sql.
+STATUS_QUESTION = "statoverall"
+STATUS_CODES = (1, 2, 3, 4, 5)
+# The methods of marts.savings_potential (marts contract), and the headline figure among them:
+# the gap to the mean of the top 10 (published-figures.md).
+METHODS = ("gap", "level", "gap_weighted", "level_weighted")
+HEADLINE_METHOD = "gap"
+HEADLINE_TOP_N = 10
+
 SCHEMAS: dict[str, list[tuple[str, str]]] = {
     "reference.municipalities": [
         ("municipality_code", "INTEGER"),
@@ -44,6 +55,8 @@ SCHEMAS: dict[str, list[tuple[str, str]]] = {
         ("respondent", "VARCHAR"),
         ("municipality_code", "INTEGER"),
         ("status", "INTEGER"),
+        ("responded", "BOOLEAN"),
+        ("completed", "BOOLEAN"),
         ("source_file", "VARCHAR"),
         ("source_row", "BIGINT"),
     ],

@@ -30,7 +30,7 @@ from ops_pipeline.readers.corrections import CorrectionSet
 from ops_pipeline.readers.errors import LandingError
 from ops_pipeline.readers.surveyxact import SurveyExport, read_surveyxact
 from ops_pipeline.readers.text import sql_identifier, sql_string
-from ops_pipeline.schemas import LANDING_SCHEMAS, ddl
+from ops_pipeline.schemas import LANDING_SCHEMAS, STATUS_CODES, STATUS_QUESTION, ddl
 
 LANDING_SURVEY = dg.AssetKey(["landing", "survey"])
 # The staged asset that reads the exports: rejected rows and audit rows are filed under it.
@@ -39,8 +39,6 @@ RESPONDENTS = "staged/survey_respondents"
 ANSWERS = "staged/survey_answers"
 VARIABLES = "staged/survey_variables"
 LABELS = "staged/survey_labels"
-STATUS_QUESTION = "statoverall"
-STATUS_CODES = {1, 2, 3, 4, 5}  # new, distributed, some answers, completed, dropped out
 KEY_COLUMNS = ("respondentid", "respnokk")
 MUNICIPALITY_COLUMN = "kommunekode"
 

@@ -24,8 +24,6 @@ EFFECT_BOUND = 1_000_000  # 1.000 kr.
 SAVING_BOUND = 1_000_000_000  # kr.
 PER_INHABITANT_BOUND = 10_000  # kr.
 POPULATION_BOUND = 10_000_000
-STATUS_CODES = [1, 2, 3, 4, 5]
-METHODS = ["gap", "level", "gap_weighted", "level_weighted"]
 
 
 @dataclass(frozen=True)

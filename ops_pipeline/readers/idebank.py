@@ -48,6 +48,13 @@ def effect_columns(budget_year: int) -> list[str]:
     return [f"Effekt {budget_year + k}" for k in range(4)]
 
 
+def extract_header(budget_year: int) -> tuple[str, ...]:
+    """The columns of an extract in the order KL's Idébank exports them (the reader finds its
+    columns by name, in any order)."""
+    text = list(TEXT_COLUMNS)
+    return (*text[:8], *effect_columns(budget_year), *text[8:])
+
+
 def read_idebank(
     con,
     files: list[Path],

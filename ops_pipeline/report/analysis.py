@@ -21,6 +21,7 @@ from ops_pipeline.report.danish import (
     number,
     percent,
 )
+from ops_pipeline.schemas import HEADLINE_METHOD, HEADLINE_TOP_N
 
 TEMPLATES = Path(__file__).parent / "templates"
 METHODS = {
@@ -60,9 +61,7 @@ def report_years(con: duckdb.DuckDBPyConnection) -> list[int]:
 
 
 def _headline(potentials: Sequence[data.Potential]) -> data.Potential:
-    return next(
-        p for p in potentials if p.method == data.HEADLINE_METHOD and p.top_n == data.HEADLINE_TOP_N
-    )
+    return next(p for p in potentials if p.method == HEADLINE_METHOD and p.top_n == HEADLINE_TOP_N)
 
 
 def _gap_range(potentials: Sequence[data.Potential]) -> tuple[float, float]:
@@ -139,7 +138,7 @@ def _ranking_section(
         f"indbygger, budget {year}",
         value_label=kroner,
         axis_label="kr. pr. indbygger (ved fuld indfasning)",
-        reference=(benchmark, f"Benchmark, gns. af top {data.HEADLINE_TOP_N}: {kroner(benchmark)}"),
+        reference=(benchmark, f"Benchmark, gns. af top {HEADLINE_TOP_N}: {kroner(benchmark)}"),
         note_title=f"Ift. {year - 1}" if previous else "",
         row_height=16,
         css_class="hbar ranking",
@@ -204,7 +203,7 @@ def _sensitivity_section(potentials: Sequence[data.Potential], year: int) -> dic
         value_label=billions,
         tick_unit=1e9,
         axis_label="mia. kr. årligt",
-        highlight=(methods.index(data.HEADLINE_METHOD), sizes.index(data.HEADLINE_TOP_N)),
+        highlight=(methods.index(HEADLINE_METHOD), sizes.index(HEADLINE_TOP_N)),
         highlight_label="Hovedtal",
     )
     rows = [
@@ -240,7 +239,7 @@ def _peer_section(
         )
     bars = [
         charts.Bar(
-            f"Landsplan: top {data.HEADLINE_TOP_N} (hovedtal)",
+            f"Landsplan: top {HEADLINE_TOP_N} (hovedtal)",
             headline.potential_dkk,
             highlight=True,
         )
@@ -278,7 +277,7 @@ def render_analysis(con: duckdb.DuckDBPyConnection, year: int) -> str:
         "top": municipalities[0],
         "municipalities": len(municipalities),
         "benchmark_group": [m for m in municipalities if m.in_benchmark],
-        "top_n": data.HEADLINE_TOP_N,
+        "top_n": HEADLINE_TOP_N,
         "ranking": ranking,
         "measures": _measure_section(con, year),
         "sensitivity": _sensitivity_section(potentials, year),
@@ -327,7 +326,7 @@ def summary_markdown(con: duckdb.DuckDBPyConnection, years: Sequence[int]) -> st
         for method, label in METHODS.items():
             cells = [
                 f"**{number(by_key[method, n] / 1e9, 2)}**"
-                if (method, n) == (data.HEADLINE_METHOD, data.HEADLINE_TOP_N)
+                if (method, n) == (HEADLINE_METHOD, HEADLINE_TOP_N)
                 else number(by_key[method, n] / 1e9, 2)
                 for n in sizes
                 if (method, n) in by_key
@@ -335,7 +334,7 @@ def summary_markdown(con: duckdb.DuckDBPyConnection, years: Sequence[int]) -> st
             table.append(f"| {label} | " + " | ".join(cells) + " |")
         parts += [
             f"### Budget {year}",
-            f"Potentiale hvis alle kommuner matchede top {data.HEADLINE_TOP_N}: "
+            f"Potentiale hvis alle kommuner matchede top {HEADLINE_TOP_N}: "
             f"**{headline_billions(headline.potential_dkk)} årligt** "
             f"({billions(headline.potential_dkk)}; spænd {number(low / 1e9, 2)}–"
             f"{number(high / 1e9, 2)} mia. kr.)",

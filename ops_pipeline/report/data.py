@@ -11,9 +11,8 @@ from datetime import datetime
 
 import duckdb
 
-# The headline: the gap to the mean of the top 10 (marts.md, published-figures.md).
-HEADLINE_METHOD = "gap"
-HEADLINE_TOP_N = 10
+from ops_pipeline.schemas import HEADLINE_TOP_N
+
 # Codes of the six-point scale in the order of the landing-zone contract.
 SCALE = (
     "I meget høj grad",

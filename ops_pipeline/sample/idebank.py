@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime
 
+from ops_pipeline.readers.idebank import SHEET, extract_header
 from ops_pipeline.sample.csv_writer import semicolon_csv
 from ops_pipeline.sample.municipalities import Municipality
 from ops_pipeline.sample.savings import (
@@ -39,21 +40,8 @@ from ops_pipeline.sample.xlsx_writer import stable_xlsx
 BUDGET_YEAR = 2021
 
 # The extract as KL's Idébank exports it: one row per fagområde of a proposal.
-IDEBANK_HEADER = (
-    "ID",
-    "Kommunenr",
-    "Kommune",
-    "Budgetår",
-    "Titel",
-    "Beskrivelse",
-    "Fagområde",
-    "Tiltagstype",
-    *(f"Effekt {BUDGET_YEAR + k}" for k in range(4)),
-    "Relevant for andre kommuner",
-    "Serviceforringelse",
-)
+IDEBANK_HEADER = extract_header(BUDGET_YEAR)
 XLSX_REGION = "Region Nordjylland"  # its proposals arrive as a second extract, in xlsx
-IDEBANK_SHEET = "Idébank"
 XLSX_TIMESTAMP = datetime(2021, 3, 1, 8, 0, 0)  # the xlsx extract's save time: fixed bytes
 YES, NO = "Ja", "Nej"
 
@@ -99,7 +87,7 @@ def extract_files(
     return {
         f"idebank_{BUDGET_YEAR}.csv": semicolon_csv([IDEBANK_HEADER, *csv_rows], "utf-8-sig"),
         f"idebank_{BUDGET_YEAR}_{region}.xlsx": stable_xlsx(
-            IDEBANK_SHEET, IDEBANK_HEADER, xlsx_rows, XLSX_TIMESTAMP
+            SHEET, IDEBANK_HEADER, xlsx_rows, XLSX_TIMESTAMP
         ),
     }
 

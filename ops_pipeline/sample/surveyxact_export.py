@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from ops_pipeline.readers.surveyxact import STRUCTURE_COLUMNS
 from ops_pipeline.sample.csv_writer import semicolon_csv
+from ops_pipeline.schemas import STATUS_CODES, STATUS_QUESTION
 
 # The structure table's header as SurveyXact writes it (and the reader expects it).
 STRUCTURE_HEADER = tuple(STRUCTURE_COLUMNS)
-STATUS_CHOICES = (
-    (1, "Ny"),
-    (2, "Distribueret"),
-    (3, "Nogen svar"),
-    (4, "Gennemført"),
-    (5, "Frafaldet"),
+# SurveyXact's Danish texts of the status codes (schemas.STATUS_CODES, in that order).
+STATUS_CHOICES = tuple(
+    zip(STATUS_CODES, ("Ny", "Distribueret", "Nogen svar", "Gennemført", "Frafaldet"), strict=True)
 )
 FLAG_LABELS = ((0, "Ikke valgt"), (1, "Valgt"))
 SCALE_LABELS = (
@@ -44,7 +42,7 @@ def structure_table(questions: list[list]) -> list[list]:
     rows.append(["respondentid", "respondentid", "Background", "Number", "Respondent-id", "", ""])
     rows += questions
     rows += [
-        ["statoverall", f"stato_{value}", "Closed", "Multiple", "Samlet status", value, text]
+        [STATUS_QUESTION, f"stato_{value}", "Closed", "Multiple", "Samlet status", value, text]
         for value, text in STATUS_CHOICES
     ]
     return rows

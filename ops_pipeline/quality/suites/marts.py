@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ops_pipeline.quality.expectations import (
-    METHODS,
     MUNICIPALITY,
     MUNICIPALITY_CODES,
     PER_INHABITANT_BOUND,
@@ -17,6 +16,7 @@ from ops_pipeline.quality.expectations import (
     schema,
     unique,
 )
+from ops_pipeline.schemas import METHODS
 
 SURVEY_RESPONSE_SUITE = Suite(
     "survey_response_suite",
@@ -129,7 +129,7 @@ SAVINGS_POTENTIAL_SUITE = Suite(
             "SELECT * FROM marts.savings_potential",
             (
                 unique("budget_year", "method", "top_n"),
-                in_set("method", METHODS, "is not a known method"),
+                in_set("method", list(METHODS), "is not a known method"),
                 between("potential_dkk", 0, None, "is negative"),
             ),
             locate=("budget_year", "method", "top_n"),

@@ -10,7 +10,6 @@ from ops_pipeline.quality.expectations import (
     POPULATION_BOUND,
     ROWS,
     SAVING_BOUND,
-    STATUS_CODES,
     Batch,
     Suite,
     between,
@@ -21,6 +20,7 @@ from ops_pipeline.quality.expectations import (
     schema,
     unique,
 )
+from ops_pipeline.schemas import STATUS_CODES
 
 MUNICIPALITIES_SUITE = Suite(
     "municipalities_suite",
@@ -106,7 +106,7 @@ SURVEY_RESPONDENTS_SUITE = Suite(
                 not_null("respondent"),
                 in_set(
                     "status",
-                    STATUS_CODES,
+                    list(STATUS_CODES),
                     "is not exactly one status flag (1–5)",
                     "statoverall",
                 ),

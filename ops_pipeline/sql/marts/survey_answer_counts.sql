@@ -1,11 +1,11 @@
 -- marts.survey_answer_counts: for every variable of marts.survey_potential, the respondents who
--- responded (status 3 or 4) and gave each of the six codes of the scale, zero counts included.
+-- responded (staged.survey_respondents) and gave each of the six codes of the scale, zero counts included.
 -- What the report's survey charts draw, as counts only (no individual answer is published).
 WITH counted AS (
     SELECT a.survey_year, a.variable, a.answer, count(*) AS respondents
     FROM staged.survey_answers AS a
     JOIN staged.survey_respondents AS r USING (survey_year, respondent)
-    WHERE r.status IN (3, 4)
+    WHERE r.responded
     GROUP BY ALL
 )
 SELECT

@@ -1,5 +1,5 @@
 -- marts.survey_potential: for each closed single-choice variable on the six-point scale, how many
--- respondents who responded (status 3 or 4) answered it, and the shares seeing potential.
+-- respondents who responded (staged.survey_respondents) answered it, and the shares seeing potential.
 WITH scale AS (
     SELECT * FROM (VALUES
         (1, 'I meget høj grad', true, true),
@@ -29,7 +29,7 @@ answers AS (
     FROM staged.survey_answers AS a
     JOIN staged.survey_respondents AS r USING (survey_year, respondent)
     LEFT JOIN scale AS s ON s.code::VARCHAR = a.answer
-    WHERE r.status IN (3, 4)
+    WHERE r.responded
 ),
 counts AS (
     SELECT

@@ -7,6 +7,10 @@ SELECT
     respondent,
     municipality_code,
     status,
+    -- The one definition of the survey's response (landing contract): 3 = some answers,
+    -- 4 = completed. The marts count these columns, never the codes.
+    status IN (3, 4) AS responded,
+    status = 4 AS completed,
     $folder || _file AS source_file,
     _row AS source_row
 FROM sx_respondents
