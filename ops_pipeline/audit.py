@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from ops_pipeline import sql
-from ops_pipeline.readers.text import REJECTS_TABLE
+from ops_pipeline.readers.csv_load import REJECTS_TABLE
 from ops_pipeline.schemas import ddl
 
 if TYPE_CHECKING:

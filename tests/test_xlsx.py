@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 from lakes import IDEBANK_HEADER, read_fixture, write_idebank_xlsx, write_surveyxact
 
-from ops_pipeline.readers import xlsx
+from ops_pipeline.readers import xlsx_archive
 from ops_pipeline.readers.errors import LandingError
 from ops_pipeline.readers.idebank import read_idebank
 from ops_pipeline.readers.surveyxact import read_surveyxact
@@ -129,7 +129,7 @@ def test_two_cells_far_apart_are_refused_by_their_span(tmp_path):
 
 
 def test_zip_bomb_part_beyond_the_bound(tmp_path, monkeypatch):
-    monkeypatch.setattr(xlsx, "MAX_PART_BYTES", 1_000_000)
+    monkeypatch.setattr(xlsx_archive, "MAX_PART_BYTES", 1_000_000)
     path = hand_made(tmp_path / "x.xlsx", sheet("") + " " * 2_000_000)
     assert path.stat().st_size < 20_000
     with pytest.raises(LandingError) as caught:

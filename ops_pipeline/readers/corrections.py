@@ -34,8 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from ops_pipeline.readers.csv_load import MAX_RECORD_BYTES
 from ops_pipeline.readers.errors import LandingError
-from ops_pipeline.readers.text import MAX_RECORD_BYTES, check_cp1252, sniff_encoding, sql_identifier
+from ops_pipeline.readers.text import check_cp1252, sniff_encoding, sql_identifier
 
 if TYPE_CHECKING:
     from ops_pipeline.landing import Inventory

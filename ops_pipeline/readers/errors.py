@@ -65,6 +65,13 @@ class LandingError(ValueError):
         return f"{', '.join(where)}: {problem}"
 
 
+def message_line(exc: BaseException) -> str:
+    """The first line of an exception's message ("" when it has none): a library's message may
+    run to many lines, an error's problem is one."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else ""
+
+
 @contextmanager
 def reading(path: str | Path) -> Iterator[None]:
     """Any error but a LandingError raised while ``path`` is read becomes one naming the file:
@@ -74,5 +81,5 @@ def reading(path: str | Path) -> Iterator[None]:
     except LandingError:
         raise
     except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise LandingError(path, f"cannot be read: {type(exc).__name__}: {first}") from exc
+        problem = f"cannot be read: {type(exc).__name__}: {message_line(exc)}"
+        raise LandingError(path, problem) from exc

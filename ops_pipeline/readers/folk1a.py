@@ -9,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ops_pipeline.readers.corrections import CorrectionSet
+from ops_pipeline.readers.csv_load import load_csv
 from ops_pipeline.readers.errors import LandingError, reading
-from ops_pipeline.readers.text import fail_on_first, for_duckdb, load_csv, sql_string
+from ops_pipeline.readers.text import fail_on_first, for_duckdb, sql_string
 
 HEADER = ["OMRÅDE", "TID", "INDHOLD"]
 QUARTER = r"^\d{4}K[1-4]$"

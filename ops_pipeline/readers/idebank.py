@@ -12,14 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ops_pipeline.readers.corrections import CorrectionSet
+from ops_pipeline.readers.csv_load import load_csv
 from ops_pipeline.readers.errors import LandingError, reading
-from ops_pipeline.readers.text import (
-    fail_on_first,
-    for_duckdb,
-    load_csv,
-    sql_identifier,
-    sql_string,
-)
+from ops_pipeline.readers.text import fail_on_first, for_duckdb, sql_identifier, sql_string
 from ops_pipeline.readers.xlsx import open_workbook
 
 SHEET = "Idébank"

@@ -18,14 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ops_pipeline.readers.corrections import CorrectionSet
+from ops_pipeline.readers.csv_load import load_csv
 from ops_pipeline.readers.errors import LandingError, reading
-from ops_pipeline.readers.text import (
-    first_line,
-    for_duckdb,
-    load_csv,
-    sql_identifier,
-    sql_string,
-)
+from ops_pipeline.readers.text import first_line, for_duckdb, sql_identifier, sql_string
 from ops_pipeline.readers.xlsx import open_workbook
 
 CSV_FILES = {"dataset": "dataset.csv", "labels": "labels.csv", "structure": "structure.csv"}
