@@ -41,9 +41,9 @@ class TimedConnection:
 
 def main(lake_root: Path) -> None:
     from ops_pipeline.defs.resources import WORKING_SCHEMAS
-    from ops_pipeline.defs.survey import stage_survey
     from ops_pipeline.lake import SURVEY, Lake
     from ops_pipeline.landing import gate
+    from ops_pipeline.staging.survey import stage_survey
 
     for path in lake_root.iterdir():
         if path.name != "landing":

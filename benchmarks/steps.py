@@ -30,9 +30,9 @@ def ingest(root: Path) -> dict:
     """``stage_survey`` of every survey year into a fresh ``work/working.duckdb``, as the
     ``staged_survey`` asset does (minus Dagster's metadata and audit queries)."""
     from ops_pipeline.defs.resources import WORKING_SCHEMAS
-    from ops_pipeline.defs.survey import stage_survey
     from ops_pipeline.lake import SURVEY, Lake
     from ops_pipeline.landing import gate
+    from ops_pipeline.staging.survey import stage_survey
 
     lake = Lake(root)
     inventory, _ = gate(lake)

@@ -28,6 +28,9 @@ PLAIN = (
     "ops_pipeline.reference",
     "ops_pipeline.report",
     "ops_pipeline.sample",
+    "ops_pipeline.schemas",
+    "ops_pipeline.sql",
+    "ops_pipeline.staging",
 )
 
 

@@ -15,10 +15,10 @@ import pytest
 from lakes import SMALL_POPULATION, small_lake, write_folk1a, write_idebank_csv
 
 from ops_pipeline import history, runlock
-from ops_pipeline.defs.idebank import require_population, stage_proposals
 from ops_pipeline.lake import Lake
 from ops_pipeline.readers.errors import LandingError
 from ops_pipeline.schemas import ddl
+from ops_pipeline.staging.idebank import require_population, stage_proposals
 
 ROW = dict(
     budget_year=2021,
@@ -216,24 +216,33 @@ def _edit_dataset(lake: Path, old: str, new: str) -> None:
         (
             "R2;147;3;1;4;2;;0;0;0;1;0",
             "R2;147;3;1;4;2;;0;0;0;2;0",
-            "row 3, column 'statoverall (stato_1, stato_2, stato_3, stato_4, stato_5)': a status "
-            "flag is neither 0 nor 1",
+            "row 3, column 'statoverall (stato_1, stato_2, stato_3, stato_4, stato_5)': value "
+            "'2' is not a status flag (0 or 1)",
         ),
         (
             "R2;147;3;1;4;2;;0;0;0;1;0",
             "R2;147;3;1;4;2;;0;0;1;1;0",
-            "row 3, column 'statoverall (stato_1, stato_2, stato_3, stato_4, stato_5)': exactly "
-            "one status flag must be set per respondent (2 set)",
+            "row 3, column 'statoverall (stato_1, stato_2, stato_3, stato_4, stato_5)': value "
+            "'0 0 1 1 0' must set exactly one status flag (one status per respondent)",
         ),
-        ("R3;250;", ";250;", "row 4, column 'respondentid': the respondent key is blank"),
+        (
+            "R3;250;",
+            ";250;",
+            "row 4, column 'respondentid': the cell is blank: each respondent needs its key",
+        ),
         (
             "R3;250;",
             "R1;250;",
             "row 4, column 'respondentid': respondent key 'R1' repeats "
             "(landing/survey/2022/dataset.csv row 2, landing/survey/2022/dataset.csv row 4)",
         ),
+        (
+            "R2;147;",
+            "R2;147.5;",
+            "row 3, column 'kommunekode': value '147.5' is not a municipality code",
+        ),
     ],
-    ids=["flag not 0 or 1", "two flags", "blank key", "repeated key"],
+    ids=["flag not 0 or 1", "two flags", "blank key", "repeated key", "municipality code"],
 )
 def test_respondent_status_and_key_errors_name_row_and_column(tmp_path, run, old, new, line):
     lake = small_lake(tmp_path / "lake")

@@ -15,12 +15,12 @@ import openpyxl
 import pyarrow as pa
 import pytest
 
-from ops_pipeline.defs.survey import stage_survey
 from ops_pipeline.lake import Lake
 from ops_pipeline.landing import gate
 from ops_pipeline.reference import FOLK1A_FILE, MUNICIPALITIES_FILE
 from ops_pipeline.sample.employee_survey import EMPLOYEE_CHUNK_ROWS
 from ops_pipeline.sample.generator import write_sample_lake
+from ops_pipeline.staging.survey import stage_survey
 
 SEEDS = (2022, 7)
 SCALE_VARIABLES = ("s_1", "s_2_1", "s_2_2", "s_2_3", "s_2_4", "s_2_5", "s_2_6")

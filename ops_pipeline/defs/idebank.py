@@ -1,20 +1,14 @@
 """KL's Idébank (budgeted efficiency proposals): staged rows and proposals → marts of savings."""
 
-from pathlib import Path
-
 import dagster as dg
-import duckdb
 
-from ops_pipeline import audit, sql
+from ops_pipeline import audit
 from ops_pipeline.defs.checks import build_check
 from ops_pipeline.defs.gate import GATE_KEY, load_gate
 from ops_pipeline.defs.marts import sql_mart
 from ops_pipeline.defs.metadata import column_schema, ingest_metadata, schema_metadata
 from ops_pipeline.defs.partitions import SINGLE_RUN, YEARS, partition_years
 from ops_pipeline.defs.resources import OWNER, LakeResource, table_metadata
-from ops_pipeline.faults import fault_point
-from ops_pipeline.lake import IDEBANK, Lake
-from ops_pipeline.landing import Inventory
 from ops_pipeline.quality.suites.marts import (
     IDEBANK_OVERVIEW_SUITE,
     MUNICIPAL_SAVINGS_SUITE,
@@ -24,10 +18,8 @@ from ops_pipeline.quality.suites.marts import (
     SAVINGS_POTENTIAL_SUITE,
 )
 from ops_pipeline.quality.suites.staged import IDEBANK_ROWS_SUITE, PROPOSALS_SUITE
-from ops_pipeline.readers.corrections import CorrectionSet
-from ops_pipeline.readers.errors import LandingError
-from ops_pipeline.readers.idebank import read_idebank
-from ops_pipeline.schemas import LANDING_SCHEMAS, ddl
+from ops_pipeline.schemas import LANDING_SCHEMAS
+from ops_pipeline.staging.idebank import require_population, stage_idebank_rows, stage_proposals
 
 LANDING_IDEBANK = dg.AssetKey(["landing", "idebank"])
 IDEBANK_ASSET = "staged/idebank_rows"
@@ -35,89 +27,6 @@ PROPOSALS = "staged/proposals"
 POPULATION = "staged/population"
 MUNICIPALITIES = "reference/municipalities"
 SAVINGS = "marts/municipal_savings"
-# Every column of a proposal's rows but Fagområde: rows of one ID must agree on these.
-PROPOSAL_COLUMNS = (
-    "municipality_code",
-    "municipality_name",
-    "stated_budget_year",
-    "title",
-    "description",
-    "measure_type",
-    "effect_year_1",
-    "effect_year_2",
-    "effect_year_3",
-    "effect_year_4",
-    "relevant",
-    "service_reduction",
-)
-
-
-def stage_idebank_rows(
-    con: duckdb.DuckDBPyConnection,
-    lake: Lake,
-    inventory: Inventory,
-    years: list[int],
-    corrections: CorrectionSet | None = None,
-) -> dict[Path, int]:
-    """Replace staged.idebank_rows of ``years`` from the files the landing gate let through (and
-    drop years no longer in the landing zone); return the files read with their rows."""
-    con.execute(f"CREATE TABLE IF NOT EXISTS staged.idebank_rows {ddl('staged.idebank_rows')}")
-    con.execute(
-        "DELETE FROM staged.idebank_rows WHERE budget_year IN (SELECT unnest(?)) "
-        "OR budget_year NOT IN (SELECT unnest(?))",
-        [years, inventory.years(IDEBANK)],
-    )
-    if corrections:
-        corrections.skip_unrefreshed(IDEBANK, years)
-    files: dict[Path, int] = {}
-    # A year partition with only a survey has no extract to stage.
-    for year in sorted(set(years) & set(inventory.years(IDEBANK))):
-        folder = lake.source_folder(IDEBANK) / str(year)
-        extracts = inventory.files_of(IDEBANK, year)
-        paths = read_idebank(con, extracts, year, lake.scratch, corrections)
-        fault_point("ingest")
-        rows = dict(
-            con.execute("SELECT source_file, count(*) FROM ib_rows GROUP BY ALL").fetchall()
-        )
-        files.update({path: rows.get(path.name, 0) for path in paths})
-        sql.insert(
-            con, "staged.idebank_rows", {"year": year, "folder": lake.relative(folder) + "/"}
-        )
-        con.execute("DROP TABLE ib_rows")
-    return files
-
-
-def stage_proposals(con: duckdb.DuckDBPyConnection) -> None:
-    """staged.proposals: one row per distinct proposal; rows of one ID that disagree are an error
-    naming both rows."""
-    content = "struct_pack(" + ", ".join(PROPOSAL_COLUMNS) + ")"
-    conflict = con.execute(
-        f"""WITH r AS (
-                SELECT *, {content} AS content,
-                       row_number() OVER (PARTITION BY budget_year, id
-                                          ORDER BY source_file, source_row) AS n
-                FROM staged.idebank_rows
-            )
-            SELECT r.id, f.source_file, f.source_row, r.source_file, r.source_row,
-                   f.content, r.content
-            FROM r JOIN r AS f ON f.budget_year = r.budget_year AND f.id = r.id AND f.n = 1
-            WHERE r.content IS DISTINCT FROM f.content
-            ORDER BY r.budget_year, r.source_file, r.source_row LIMIT 1"""
-    ).fetchall()
-    if conflict:
-        pid, file_a, row_a, file_b, row_b, first, other = conflict[0]
-        column = next(c for c in PROPOSAL_COLUMNS if first[c] != other[c])
-        raise LandingError(
-            file_b,
-            f"proposal {pid!r} disagrees with {file_a} row {row_a} in {column} "
-            f"({other[column]!r} vs {first[column]!r}): rows of one ID may differ only in "
-            "Fagområde",
-            row=row_b,
-            column=column,
-        )
-    con.execute(f"CREATE OR REPLACE TABLE staged.proposals AS {sql.query('staged/proposals')}")
-
-
 landing_idebank = dg.AssetSpec(
     LANDING_IDEBANK,
     metadata={"dagster/column_schema": column_schema(LANDING_SCHEMAS["idebank"])},
@@ -178,37 +87,6 @@ def proposals_staged(context: dg.AssetExecutionContext, lake: LakeResource):
 
 
 proposals_staged_check = build_check(PROPOSALS_SUITE)
-
-
-class MissingPopulationError(LandingError):
-    """A budget year with Idébank data and no population on 1 January of that year."""
-
-
-def require_population(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
-    """Every municipality needs a population on 1 January of every budget year with proposals."""
-    missing = con.execute(
-        """SELECT y.budget_year, m.municipality
-           FROM (SELECT DISTINCT budget_year FROM staged.proposals) y
-           CROSS JOIN reference.municipalities m
-           LEFT JOIN staged.population p
-             ON p.municipality_code = m.municipality_code AND p.area_kind = 'municipality'
-            AND p.quarter = y.budget_year::VARCHAR || 'K1'
-           WHERE p.population IS NULL
-           ORDER BY y.budget_year, m.municipality_code"""
-    ).fetchall()
-    if missing:
-        year = missing[0][0]
-        names = [name for y, name in missing if y == year]
-        what = (
-            "no population at all"
-            if len(names) == 98
-            else f"no population for {', '.join(names[:5])}"
-        )
-        raise MissingPopulationError(
-            lake.relative(lake.source_folder("population")),
-            f"budget year {year} has Idébank data but {what} in quarter {year}K1 "
-            "(per-inhabitant figures use the population of 1 January)",
-        )
 
 
 municipal_savings = sql_mart(

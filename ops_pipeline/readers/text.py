@@ -155,18 +155,33 @@ def limit_duckdb(con, temp_directory: Path) -> None:
 
 
 def fail_on_first(
-    con, table: str, path: Path, column: str, condition: str, problem: str, *, header=None
+    con,
+    table: str,
+    path: Path | str | None,
+    column: str,
+    condition: str,
+    problem: str,
+    *,
+    header=None,
+    files: str | None = None,
+    value: str | None = None,
 ) -> None:
-    """Raise for the first row of ``table`` where ``condition`` holds, naming row, column, value.
+    """Raise for the first row of ``table`` where ``condition`` holds, naming file, row, column
+    and what it holds: "value '…' <problem>", or "the cell <problem>" when it is empty.
 
-    ``header`` maps a contract column name to the file's own spelling of it.
+    ``header`` maps a contract column name to the file's own spelling of it. For a table read
+    from several files, ``files`` is the SQL expression naming each row's file (it replaces
+    ``path``, and rows are taken in ``_file`` order); ``value`` is an SQL expression shown
+    instead of the column's cell.
     """
-    source = (header or {}).get(column, column)
+    shown_expr = value or sql_identifier((header or {}).get(column, column))
     bad = con.execute(
-        f"SELECT _row, {sql_identifier(source)} FROM {table} WHERE {condition} "
-        "ORDER BY _row LIMIT 1"
+        f"SELECT {files or 'NULL'}, _row, {shown_expr} FROM {table} WHERE {condition} "
+        f"ORDER BY {'_file, ' if files else ''}_row LIMIT 1"
     ).fetchall()
     if bad:
-        row, value = bad[0]
-        shown = "the cell" if value is None else f"value {value!r}"
-        raise LandingError(path, f"{shown} {problem}", row=int(row), column=column)
+        file, row, found = bad[0]
+        shown = "the cell" if found is None else f"value {found!r}"
+        raise LandingError(
+            file if files else path, f"{shown} {problem}", row=int(row), column=column
+        )
