@@ -232,11 +232,11 @@ def _history(lake: Lake) -> int:
 
 
 def _restore(lake: Lake, run_id: str, wait: float) -> int:
-    from ops_pipeline import history, runlock
+    from ops_pipeline import history, runlock, warehouse
 
     try:
         restored = history.restore_publication(lake, run_id, wait=wait)
-    except (history.HistoryError, runlock.RunLockBusy) as error:
+    except (history.HistoryError, warehouse.StorageVersionError, runlock.RunLockBusy) as error:
         print(f"ops-pipeline: {error}", file=sys.stderr)
         return 1
     source = f", restored from {restored.restored_from}" if restored.restored_from else ""

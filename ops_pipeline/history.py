@@ -2,10 +2,10 @@
 last five kept.
 
 A publication is a folder ``<lake>/history/<id>/`` holding ``warehouse.duckdb`` (in the storage
-format of :func:`storage_version`), ``exports/`` (one Parquet and one CSV per mart), ``reports/``
-(the annual reports, rendered from that warehouse) and ``publication.json`` (run, time, row
-counts, format, reports). Its id is a sequence number and the run: ``000012-<run id>``. The paths
-BI tools, people and other programs open are symbolic links that never change::
+format of :mod:`~ops_pipeline.warehouse`), ``exports/`` (one Parquet and one CSV per mart),
+``reports/`` (the annual reports, rendered from that warehouse) and ``publication.json`` (run,
+time, row counts, format, reports). Its id is a sequence number and the run: ``000012-<run id>``.
+The paths BI tools, people and other programs open are symbolic links that never change::
 
     <lake>/current           → history/<id of the published one>
     <lake>/warehouse.duckdb  → current/warehouse.duckdb
@@ -44,16 +44,14 @@ import duckdb
 from ops_pipeline.exports import write_exports
 from ops_pipeline.faults import fault_point
 from ops_pipeline.lake import Lake
-from ops_pipeline.readers.text import sql_identifier, sql_string
 from ops_pipeline.report import REPORT_PREFIX, missing_marts, write_reports
 from ops_pipeline.runlock import run_lock
+from ops_pipeline.warehouse import copy_warehouse, table_counts, warehouse_storage_version
 
 KEEP = 5
 # The DuckDB storage format of published warehouses: v1.0.0 opens in every DuckDB client from 1.0.0
 # on (BI tools ship older drivers than the pipeline's DuckDB). The working database keeps the
 # pipeline's own default format.
-STORAGE_VERSION_ENV_VAR = "OPS_WAREHOUSE_STORAGE_VERSION"
-DEFAULT_STORAGE_VERSION = "v1.0.0"
 HISTORY = "history"
 CURRENT = "current"
 EXPORTS = "exports"
@@ -119,17 +117,6 @@ class Draft:
     @property
     def reports(self) -> Path:
         return self.path / REPORTS
-
-
-def storage_version() -> str:
-    """The storage format published warehouses are written in (``$OPS_WAREHOUSE_STORAGE_VERSION``,
-    default v1.0.0)."""
-    chosen = os.environ.get(STORAGE_VERSION_ENV_VAR) or DEFAULT_STORAGE_VERSION
-    if not re.fullmatch(r"v\d+\.\d+\.\d+", chosen):
-        raise HistoryError(
-            f"{STORAGE_VERSION_ENV_VAR}={chosen!r}: not a DuckDB storage version such as v1.0.0"
-        )
-    return chosen
 
 
 def history_folder(lake: Lake) -> Path:
@@ -277,7 +264,7 @@ def find_publication(lake: Lake, wanted: str) -> Publication:
 def restore_publication(lake: Lake, wanted: str, *, wait: float = 0) -> Publication:
     """Publish again the kept publication of run (or publication id) ``wanted``, warehouse,
     exports and reports, as a new publication; the current one stays in history. Holds the run
-    lock. A warehouse in another storage format is rewritten in :func:`storage_version`'s; a
+    lock. A warehouse in another storage format is rewritten in the published one; a
     publication without reports gets them rendered from its warehouse, or is refused by name
     when that warehouse lacks a mart the reports need."""
     with run_lock(lake, wait):
@@ -311,31 +298,6 @@ def restore_publication(lake: Lake, wanted: str, *, wait: float = 0) -> Publicat
             return publish(lake, new, source.run_id, source.counts, restored_from=source.id)
 
 
-def copy_warehouse(source: Path, target: Path) -> None:
-    """``source`` as a new warehouse file at ``target`` in :func:`storage_version`'s format: the
-    same bytes when it is in that format already, else every table and comment rewritten."""
-    wanted = storage_version()
-    if warehouse_storage_version(source) == wanted:
-        shutil.copyfile(source, target)
-        return
-    with duckdb.connect() as con:
-        con.execute(f"ATTACH {sql_string(source)} AS source (READ_ONLY)")
-        con.execute(f"ATTACH {sql_string(target)} AS target (STORAGE_VERSION {sql_string(wanted)})")
-        con.execute("COPY FROM DATABASE source TO target")
-        con.execute("CHECKPOINT target")
-
-
-def warehouse_storage_version(warehouse: Path) -> str:
-    """The storage format a DuckDB file is written in, e.g. ``v1.0.0`` (the oldest DuckDB that
-    reads it)."""
-    with duckdb.connect() as con:
-        con.execute(f"ATTACH {sql_string(warehouse)} AS probe (READ_ONLY)")
-        (tags,) = con.execute(
-            "SELECT tags FROM duckdb_databases() WHERE database_name = 'probe'"
-        ).fetchone()
-    return tags.get("storage_version", "").removesuffix("+")
-
-
 def describe(publications: list[Publication], current: Publication | None) -> str:
     """The text of ``ops-pipeline history``: one block per publication, newest first."""
     if not publications:
@@ -358,20 +320,6 @@ def describe(publications: list[Publication], current: Publication | None) -> st
         lines.append("    " + ", ".join(f"{name} {rows}" for name, rows in marts))
     lines.append(f"(* published now; the newest {KEEP} are kept in history/)")
     return "\n".join(lines)
-
-
-def table_counts(warehouse: Path) -> dict[str, int]:
-    """Rows of every table of a warehouse file, as ``{"schema.table": rows}``."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        tables = con.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() ORDER BY ALL"
-        ).fetchall()
-        return {
-            f"{schema}.{table}": con.execute(
-                f"SELECT count(*) FROM {sql_identifier(schema)}.{sql_identifier(table)}"
-            ).fetchall()[0][0]
-            for schema, table in tables
-        }
 
 
 def _adopt(lake: Lake) -> None:

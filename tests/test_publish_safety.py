@@ -39,7 +39,7 @@ from publications import (
     start_cli,
 )
 
-from ops_pipeline import history
+from ops_pipeline import history, warehouse
 from ops_pipeline.defs.publish import publish_warehouse
 from ops_pipeline.faults import POINTS
 from ops_pipeline.lake import Lake
@@ -483,18 +483,18 @@ def test_restoring_an_older_publication_rewrites_it_and_renders_its_reports(
     kept, with its reports rendered from its warehouse."""
     store = Lake(lake)
     marts = mart_names(lake / "warehouse.duckdb")
-    monkeypatch.setenv(history.STORAGE_VERSION_ENV_VAR, "v2.0.0")
+    monkeypatch.setenv(warehouse.STORAGE_VERSION_ENV_VAR, "v2.0.0")
     old = history.current_publication(store)
     publish_warehouse(store, "run-v2", marts)
-    monkeypatch.delenv(history.STORAGE_VERSION_ENV_VAR)
+    monkeypatch.delenv(warehouse.STORAGE_VERSION_ENV_VAR)
     older = history.find_publication(store, "run-v2")
-    assert history.warehouse_storage_version(older.warehouse) == "v2.0.0"
+    assert warehouse.warehouse_storage_version(older.warehouse) == "v2.0.0"
     _make_older(older)
     publish_warehouse(store, "run-after", marts)
     assert "unrecorded; reports: none" in history.describe(history.list_publications(store), None)
 
     restored = history.restore_publication(store, "run-v2")
-    assert history.warehouse_storage_version(lake / "warehouse.duckdb") == "v1.0.0"
+    assert warehouse.warehouse_storage_version(lake / "warehouse.duckdb") == "v1.0.0"
     assert restored.storage_version == "v1.0.0"
     assert snapshot(lake / "warehouse.duckdb") == snapshot(older.warehouse)
     with duckdb.connect(str(lake / "warehouse.duckdb"), read_only=True) as con:

@@ -16,7 +16,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from ops_pipeline import audit, history
+from ops_pipeline import audit, history, warehouse
 from ops_pipeline.contracts import mart_contracts
 from ops_pipeline.defs.metadata import column_schema
 from ops_pipeline.defs.resources import OWNER, LakeResource
@@ -63,10 +63,10 @@ def write_warehouse(lake: Lake, path: Path, run_id: str, marts: list[str]) -> di
     counts: dict[str, int] = {}
     con = duckdb.connect()
     try:
-        # In the storage format of the oldest clients BI tools ship (history.storage_version).
+        # In the storage format of the oldest clients BI tools ship (warehouse.storage_version).
         con.execute(
             f"ATTACH {sql_string(path)} AS warehouse "
-            f"(STORAGE_VERSION {sql_string(history.storage_version())})"
+            f"(STORAGE_VERSION {sql_string(warehouse.storage_version())})"
         )
         con.execute("USE warehouse")
         con.execute(f"ATTACH {sql_string(lake.working_db)} AS working (READ_ONLY)")

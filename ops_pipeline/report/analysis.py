@@ -12,7 +12,7 @@ import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from ops_pipeline.report import charts, data
+from ops_pipeline.report import charts, data, svg
 from ops_pipeline.report.danish import (
     billions,
     headline_billions,
@@ -31,7 +31,7 @@ METHODS = {
     "level_weighted": "Benchmark for alle, befolkningsvægtet",
 }
 METHOD_COLOURS = {
-    "gap": charts.HIGHLIGHT,
+    "gap": svg.HIGHLIGHT,
     "gap_weighted": "#6a9fd4",
     "level": "#b35a1f",
     "level_weighted": "#eab08a",
@@ -72,12 +72,12 @@ def _gap_range(potentials: Sequence[data.Potential]) -> tuple[float, float]:
 
 def _rank_note(change: int | None) -> tuple[str, str]:
     if change is None:
-        return "", charts.MUTED
+        return "", svg.MUTED
     if change > 0:
-        return f"▲ {change}", charts.UP
+        return f"▲ {change}", svg.UP
     if change < 0:
-        return f"▼ {-change}", charts.DOWN
-    return "=", charts.MUTED
+        return f"▼ {-change}", svg.DOWN
+    return "=", svg.MUTED
 
 
 def _places(change: float) -> str:
@@ -155,7 +155,7 @@ def _ranking_section(
                     charts.Bar(
                         f"{m.name} ({m.rank + m.rank_change} → {m.rank})",
                         m.rank_change,
-                        colour=charts.UP if m.rank_change > 0 else charts.DOWN,
+                        colour=svg.UP if m.rank_change > 0 else svg.DOWN,
                     )
                     for m in movers
                 ],
@@ -178,7 +178,7 @@ def _measure_section(con: duckdb.DuckDBPyConnection, year: int) -> dict:
     chart = None
     if measures:
         chart = charts.hbar_chart(
-            [charts.Bar(m.measure_type, m.savings_dkk, colour=charts.HIGHLIGHT) for m in measures],
+            [charts.Bar(m.measure_type, m.savings_dkk, colour=svg.HIGHLIGHT) for m in measures],
             title=f"Kvalificerende effektiviseringer efter tiltagstype, budget {year}",
             value_label=millions,
             tick_unit=1e6,

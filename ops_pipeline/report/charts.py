@@ -13,19 +13,22 @@ from dataclasses import dataclass
 from html import escape
 
 from ops_pipeline.report.danish import number
-
-FONT = "'Liberation Sans', Arial, Helvetica, sans-serif"
-INK = "#1d2433"
-MUTED = "#5b6472"
-GRID = "#e3e6eb"
-HIGHLIGHT = "#1f4e79"
-PLAIN = "#a9bfd8"
-UP = "#2e7d32"
-DOWN = "#c62828"
-# The six-point scale: blues for the positive answers, oranges for the others, grey "Ved ikke".
-SCALE_COLOURS = ("#08519c", "#3182bd", "#9ecae1", "#fdae6b", "#e6550d", "#bdbdbd")
-SCALE_TEXT = ("#ffffff", "#ffffff", INK, INK, "#ffffff", INK)
-CHAR_WIDTH = 0.58  # mean glyph width per px of font size (generous: DejaVu Sans is wider)
+from ops_pipeline.report.svg import (
+    DOWN,
+    GRID,
+    HIGHLIGHT,
+    INK,
+    MUTED,
+    PLAIN,
+    SCALE_COLOURS,
+    SCALE_TEXT,
+    legend,
+    nice_ticks,
+    svg,
+    text,
+    text_width,
+    tick_labels,
+)
 
 
 @dataclass(frozen=True)
@@ -36,54 +39,6 @@ class Bar:
     note: str = ""  # text in the column right of the bars (e.g. a change in rank)
     note_colour: str = MUTED
     colour: str | None = None  # instead of the highlight or plain colour
-
-
-def text_width(text: str, size: float) -> float:
-    return len(text) * size * CHAR_WIDTH
-
-
-def _text(x: float, y: float, content: str, **attributes) -> str:
-    attrs = " ".join(f'{k.rstrip("_").replace("_", "-")}="{v}"' for k, v in attributes.items())
-    return f'<text x="{x:.1f}" y="{y:.1f}" {attrs}>{escape(content)}</text>'
-
-
-def _svg(width: float, height: float, title: str, body: list[str], css_class: str) -> str:
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart {css_class}" role="img" '
-        f'viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" height="{height:.0f}" '
-        f'font-family="{escape(FONT)}" font-size="12" fill="{INK}" '
-        f'aria-label="{escape(title)}"><title>{escape(title)}</title>{"".join(body)}</svg>'
-    )
-
-
-def tick_labels(ticks: Sequence[float], unit: float = 1.0) -> list[str]:
-    """Tick values in ``unit`` (e.g. 1e9 for mia.) with as many decimals as their step needs."""
-    step = (ticks[1] - ticks[0]) / unit if len(ticks) > 1 else 1.0
-    decimals = next(d for d in range(4) if abs(step * 10**d - round(step * 10**d)) < 1e-6 or d == 3)
-    return [number(tick / unit, decimals) for tick in ticks]
-
-
-def _legend(entries: Sequence[tuple[str, str]], x: float, width: float) -> list[str]:
-    """A one-line legend of (label, colour) swatches from ``x``, moved left to fit the width."""
-    widths = [16 + text_width(label, 11) + 16 for label, _ in entries]
-    x = max(0.0, min(x, width - sum(widths)))
-    body = []
-    for (label, colour), w in zip(entries, widths, strict=True):
-        body.append(f'<rect x="{x:.1f}" y="8" width="12" height="12" fill="{colour}"/>')
-        body.append(_text(x + 16, 18, label, font_size=11))
-        x += w
-    return body
-
-
-def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
-    """Round tick values covering [low, high] (low ≤ 0 ≤ high), about ``count`` of them."""
-    span = (high - low) or abs(high) or 1.0
-    raw = span / count
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    first = math.floor(low / step + 1e-9) * step
-    last = math.ceil(high / step - 1e-9) * step
-    return [first + k * step for k in range(round((last - first) / step) + 1)]
 
 
 def hbar_chart(
@@ -126,9 +81,9 @@ def hbar_chart(
             f'<line x1="{x(tick):.1f}" y1="{top - 4}" x2="{x(tick):.1f}" y2="{plot_bottom}" '
             f'stroke="{GRID}"/>'
         )
-        body.append(_text(x(tick), plot_bottom + 14, label, text_anchor="middle", fill=MUTED))
+        body.append(text(x(tick), plot_bottom + 14, label, text_anchor="middle", fill=MUTED))
     body.append(
-        _text(
+        text(
             (plot_left + plot_right) / 2,
             plot_bottom + 32,
             axis_label,
@@ -138,7 +93,7 @@ def hbar_chart(
     )
     if note_width:
         body.append(
-            _text(width - 4, top - 8, note_title, text_anchor="end", fill=MUTED, font_size=11)
+            text(width - 4, top - 8, note_title, text_anchor="end", fill=MUTED, font_size=11)
         )
     for i, bar in enumerate(bars):
         y = top + i * row_height
@@ -146,7 +101,7 @@ def hbar_chart(
         colour = bar.colour or (HIGHLIGHT if bar.highlight else PLAIN)
         weight = "bold" if bar.highlight else "normal"
         body.append(
-            _text(
+            text(
                 plot_left - 8,
                 y + row_height * 0.7,
                 bar.label,
@@ -160,11 +115,11 @@ def hbar_chart(
             f"{escape(value_label(bar.value))}</title></rect>"
         )
         body.append(
-            _text(x1 + 4, y + row_height * 0.7, value_label(bar.value), fill=MUTED, font_size=11)
+            text(x1 + 4, y + row_height * 0.7, value_label(bar.value), fill=MUTED, font_size=11)
         )
         if bar.note:
             body.append(
-                _text(
+                text(
                     width - 4,
                     y + row_height * 0.7,
                     bar.note,
@@ -185,7 +140,7 @@ def hbar_chart(
         anchor = "end" if x(value) > (plot_left + plot_right) / 2 else "start"
         offset = -4 if anchor == "end" else 4
         body.append(
-            _text(
+            text(
                 x(value) + offset,
                 top - 14,
                 label,
@@ -194,7 +149,7 @@ def hbar_chart(
                 font_weight="bold",
             )
         )
-    return _svg(width, height, title, body, css_class)
+    return svg(width, height, title, body, css_class)
 
 
 def likert_chart(
@@ -226,24 +181,24 @@ def likert_chart(
     height = top + len(rows) * row_height + bottom
     plot_bottom = top + len(rows) * row_height
     # Legend in reading order: negative to positive, then "Ved ikke".
-    body = _legend([(labels[c], SCALE_COLOURS[c]) for c in (4, 3, 2, 1, 0, 5)], label_width, width)
+    body = legend([(labels[c], SCALE_COLOURS[c]) for c in (4, 3, 2, 1, 0, 5)], label_width, width)
     for step in range(-left_extent, right_extent + 1):
         tx = centre + step / 5 * scale
         body.append(
             f'<line x1="{tx:.1f}" y1="{top - 6}" x2="{tx:.1f}" y2="{plot_bottom}" stroke="{GRID}"/>'
         )
         body.append(
-            _text(
+            text(
                 tx, top - 10, f"{abs(step) * 20} %", text_anchor="middle", fill=MUTED, font_size=11
             )
         )
     body.append(
-        _text(dont_know_left, top - 10, labels[5], text_anchor="start", fill=MUTED, font_size=11)
+        text(dont_know_left, top - 10, labels[5], text_anchor="start", fill=MUTED, font_size=11)
     )
     for i, ((label, counts), share) in enumerate(zip(rows, shares, strict=True)):
         y = top + i * row_height
         baseline = y + row_height * 0.62
-        body.append(_text(label_width - 10, baseline, label, text_anchor="end"))
+        body.append(text(label_width - 10, baseline, label, text_anchor="end"))
         segments = [
             (3, centre - share[3] * scale),
             (4, centre - (share[3] + share[4]) * scale),
@@ -263,10 +218,10 @@ def likert_chart(
                 f"{counts[code]} ({value})</title></rect>"
             )
             if code == 5:
-                body.append(_text(left + w + 4, baseline, value, fill=MUTED, font_size=10.5))
+                body.append(text(left + w + 4, baseline, value, fill=MUTED, font_size=10.5))
             elif w >= 26:
                 body.append(
-                    _text(
+                    text(
                         left + w / 2,
                         baseline,
                         value,
@@ -276,7 +231,7 @@ def likert_chart(
                     )
                 )
         body.append(
-            _text(
+            text(
                 width - 4,
                 baseline,
                 f"n = {sum(counts)}",
@@ -290,7 +245,7 @@ def likert_chart(
         f'stroke="{INK}"/>'
     )
     body.append(
-        _text(
+        text(
             (label_width + plot_right) / 2,
             plot_bottom + 20,
             "Andel af dem, der besvarede spørgsmålet",
@@ -298,7 +253,7 @@ def likert_chart(
             fill=MUTED,
         )
     )
-    return _svg(width, height, title, body, "likert")
+    return svg(width, height, title, body, "likert")
 
 
 def grouped_columns(
@@ -328,13 +283,13 @@ def grouped_columns(
 
     group_width = (width - left - right) / len(categories)
     column = group_width * 0.8 / len(series)
-    body = _legend([(name, colour) for name, colour, _ in series], left, width)
+    body = legend([(name, colour) for name, colour, _ in series], left, width)
     for tick, label in zip(ticks, tick_labels(ticks, tick_unit), strict=True):
         body.append(
             f'<line x1="{left}" y1="{y(tick):.1f}" x2="{width - right}" y2="{y(tick):.1f}" '
             f'stroke="{GRID}"/>'
         )
-        body.append(_text(left - 6, y(tick) + 4, label, text_anchor="end", fill=MUTED))
+        body.append(text(left - 6, y(tick) + 4, label, text_anchor="end", fill=MUTED))
     body.append(
         f'<text transform="translate(14 {(top + height - bottom) / 2:.1f}) rotate(-90)" '
         f'text-anchor="middle" fill="{MUTED}">{escape(axis_label)}</text>'
@@ -342,7 +297,7 @@ def grouped_columns(
     for c, category in enumerate(categories):
         group_left = left + c * group_width + group_width * 0.1
         body.append(
-            _text(
+            text(
                 left + (c + 0.5) * group_width,
                 height - bottom + 34,
                 category,
@@ -362,7 +317,7 @@ def grouped_columns(
             )
             if outline:
                 body.append(
-                    _text(
+                    text(
                         cx + column / 2,
                         y(0) + 15,
                         f"▲ {highlight_label}",
@@ -374,7 +329,7 @@ def grouped_columns(
     body.append(
         f'<line x1="{left}" y1="{y(0):.1f}" x2="{width - right}" y2="{y(0):.1f}" stroke="{INK}"/>'
     )
-    return _svg(width, height, title, body, "columns")
+    return svg(width, height, title, body, "columns")
 
 
 def ranking_strip(
@@ -406,7 +361,7 @@ def ranking_strip(
             f'stroke="{GRID}"/>'
         )
         body.append(
-            _text(
+            text(
                 left - 6,
                 y(tick) + 4,
                 f"{number(tick)} kr.",
@@ -427,7 +382,7 @@ def ranking_strip(
         f'stroke="{DOWN}" stroke-width="1.5" stroke-dasharray="5 3"/>'
     )
     body.append(
-        _text(
+        text(
             width - right,
             y(benchmark) - 5,
             benchmark_label,
@@ -438,7 +393,7 @@ def ranking_strip(
         )
     )
     body.append(
-        _text(
+        text(
             (left + width - right) / 2,
             height - 8,
             f"De {len(values)} kommuner, fra flest til færrest kr. pr. indbygger",
@@ -447,4 +402,4 @@ def ranking_strip(
             font_size=11,
         )
     )
-    return _svg(width, height, title, body, "strip")
+    return svg(width, height, title, body, "strip")
