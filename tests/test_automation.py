@@ -63,7 +63,7 @@ def marts(lake: Lake, year_column: str, year: int) -> dict[str, list[tuple]]:
 
 
 @pytest.mark.slow
-def test_each_partition_once_and_rerunning_a_year_touches_no_other(tmp_path, instance):
+def test_each_partition_once_rerun_removed_and_late_years_touch_no_other(tmp_path, instance):
     lake = two_year_lake(tmp_path / "lake")
     result = refresh(lake, instance)
     assert result.success, failure_message(result)
@@ -100,6 +100,32 @@ def test_each_partition_once_and_rerunning_a_year_touches_no_other(tmp_path, ins
     (overview,) = after_2021["idebank_overview"]
     assert overview[-1] == 2 * before_2021["idebank_overview"][0][-1]
 
+    # A year folder removed from the landing zone: its rows leave every mart on the next run.
+    survey_2022 = marts(lake, "survey_year", 2022)
+    for path in sorted((lake.landing / "survey" / "2023").iterdir()):
+        path.unlink()
+    (lake.landing / "survey" / "2023").rmdir()
+    removed = refresh(lake, instance)
+    assert removed.success, failure_message(removed)
+    assert {t: rows for t, rows in marts(lake, "survey_year", 2023).items() if rows} == {}
+    assert marts(lake, "survey_year", 2022) == survey_2022
+
+    # An older budget year arriving late: registered in order, refreshed alone, the rest kept.
+    write_folk1a(
+        lake.landing / "population" / "folk1a.csv",
+        {"2020K1": {101: 99_000, 250: 19_000}, **POPULATION},
+    )
+    write_idebank_csv(lake.landing / "idebank" / "2020" / "extract.csv", 2020, idebank(2020))
+    late = refresh(lake, instance, years=["2020"])
+    assert late.success, failure_message(late)
+    assert instance.get_dynamic_partitions("years")[:3] == ["2020", "2021", "2022"]
+    with duckdb.connect(str(lake.warehouse), read_only=True) as con:
+        assert con.execute(
+            "SELECT budget_year FROM marts.idebank_overview ORDER BY 1"
+        ).fetchall() == [(2020,), (2021,), (2022,)]
+    assert marts(lake, "budget_year", 2021) == after_2021
+    assert marts(lake, "budget_year", 2022) == before_2022
+
 
 def sensor_context(instance, cursor, lake: Lake) -> dg.SensorEvaluationContext:
     return dg.build_sensor_context(
@@ -108,8 +134,10 @@ def sensor_context(instance, cursor, lake: Lake) -> dg.SensorEvaluationContext:
 
 
 def evaluate(sensor_cursor, instance, lake: Lake):
-    result = SENSOR(sensor_context(instance, sensor_cursor, lake))
-    return result, result.cursor
+    # As a context manager: a context left open keeps the instance in a context variable.
+    with sensor_context(instance, sensor_cursor, lake) as context:
+        result = SENSOR(context)
+    return result, getattr(result, "cursor", None)
 
 
 def test_sensor_requests_just_the_affected_years(tmp_path, instance, monkeypatch):
@@ -143,7 +171,7 @@ def test_sensor_requests_just_the_affected_years(tmp_path, instance, monkeypatch
     # A file the gate refuses: the sensor names it, runs nothing and keeps its cursor.
     notes = lake.landing / "survey" / "2023" / "notes.txt"
     notes.write_text("revised export follows")
-    refused = SENSOR(sensor_context(instance, cursor, lake))
+    refused, _ = evaluate(cursor, instance, lake)
     assert isinstance(refused, dg.SkipReason)
     assert "landing/survey/2023/notes.txt: is not part of a SurveyXact export" in (
         refused.skip_message
@@ -156,6 +184,10 @@ def test_sensor_requests_just_the_affected_years(tmp_path, instance, monkeypatch
     write_folk1a(lake.landing / "population" / "folk1a.csv", changed)
     fifth, cursor = evaluate(cursor, instance, lake)
     assert [r.partition_key for r in fifth.run_requests] == ["2021"]
+
+    # The same population rewritten, rows in another order: read the same, so nothing runs.
+    write_folk1a(lake.landing / "population" / "folk1a.csv", dict(reversed(changed.items())))
+    assert evaluate(cursor, instance, lake)[0].run_requests == []
 
     # A new year folder: registered as a partition and requested.
     write_idebank_csv(lake.landing / "idebank" / "2024" / "extract.csv", 2024, idebank(2024))
@@ -173,10 +205,10 @@ def test_annual_schedule_early_december_in_copenhagen(tmp_path, instance, monkey
     assert SENSOR.default_status == dg.DefaultSensorStatus.STOPPED
     lake = two_year_lake(tmp_path / "lake")
     monkeypatch.setenv("OPS_DATA_LAKE", str(tmp_path / "elsewhere"))  # not what it reads
-    context = dg.build_schedule_context(
+    with dg.build_schedule_context(
         instance=instance, resources={"lake": LakeResource(root=str(lake.root))}
-    )
-    request = SCHEDULE.evaluate_tick(context).run_requests[0]
+    ) as context:
+        request = SCHEDULE.evaluate_tick(context).run_requests[0]
     assert request.tags["dagster/asset_partition_range_start"] == "2021"
     assert request.tags["dagster/asset_partition_range_end"] == "2023"
     assert instance.get_dynamic_partitions("years") == ["2021", "2022", "2023"]

@@ -10,17 +10,19 @@ start``), so ``dagster dev`` never refreshes a lake by surprise.
   an Idébank file, and for a population file the budget years whose 1 January population changed.
 """
 
-import csv
 import hashlib
 import json
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
 from ops_pipeline.defs.partitions import YEARS, landing_years, sync_years
 from ops_pipeline.defs.resources import LakeResource
 from ops_pipeline.lake import IDEBANK, POPULATION, SURVEY
 from ops_pipeline.landing import Inventory, scan
+from ops_pipeline.readers.errors import LandingError
+from ops_pipeline.readers.folk1a import read_folk1a
 from ops_pipeline.readers.text import file_digest
 
 ANNUAL_CRON = "0 6 1 12 *"
@@ -30,7 +32,7 @@ RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
 
 
-def fingerprint(inventory: Inventory, previous: dict) -> dict:
+def fingerprint(inventory: Inventory, previous: dict, scratch: Path) -> dict:
     """Size, mtime and SHA-256 of each landing file the gate lets through (reused from
     ``previous`` when size and mtime are unchanged); population files also get a digest per
     quarter."""
@@ -44,24 +46,26 @@ def fingerprint(inventory: Inventory, previous: dict) -> dict:
             continue
         digests = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": file_digest(path)}
         if entry.source == POPULATION:
-            digests["quarters"] = _quarter_digests(path)
+            digests["quarters"] = _quarter_digests(path, scratch)
         current[key] = digests
     return current
 
 
-def _quarter_digests(path: Path) -> dict[str, str]:
-    """A digest of each quarter's rows of a FOLK1A file (unreadable: one marker for all)."""
-    quarters: dict[str, list[str]] = {}
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            for row in list(csv.reader(fh, delimiter=";"))[1:]:
-                if len(row) == 3:
-                    quarters.setdefault(row[1].strip(), []).append(f"{row[0]}={row[2]}")
-    except (UnicodeDecodeError, csv.Error):
-        return {"*": file_digest(path)}
-    return {
-        q: hashlib.sha256("\n".join(sorted(r)).encode()).hexdigest() for q, r in quarters.items()
-    }
+def _quarter_digests(path: Path, scratch: Path) -> dict[str, str]:
+    """A digest of each quarter's rows of a FOLK1A file, as the pipeline's own reader reads it;
+    a file the reader refuses gets one marker for all quarters (every budget year reruns, and
+    the run names the problem)."""
+    with duckdb.connect() as con:
+        try:
+            read_folk1a(con, [path], scratch)
+        except LandingError:
+            return {"*": file_digest(path)}
+        return dict(
+            con.execute(
+                "SELECT quarter, sha256(string_agg(area || '=' || population, chr(10) "
+                "ORDER BY area, population)) FROM folk1a_rows GROUP BY quarter"
+            ).fetchall()
+        )
 
 
 def affected_years(inventory: Inventory, previous: dict, current: dict) -> list[str]:
@@ -119,7 +123,7 @@ def build_automation(job):
                 "the landing gate refuses:\n" + "\n".join(map(str, inventory.refused))
             )
         previous = json.loads(context.cursor) if context.cursor else {}
-        current = fingerprint(inventory, previous)
+        current = fingerprint(inventory, previous, lake.scratch)
         years = affected_years(inventory, previous, current)
         registered = set(context.instance.get_dynamic_partitions(YEARS.name))
         new_keys = [y for y in landing_years(inventory) if y not in registered]

@@ -10,7 +10,8 @@ population AS (
     WHERE area_kind = 'municipality' AND quarter = year::VARCHAR || 'K1'
 ),
 qualifying AS (
-    SELECT budget_year, municipality_code, count(*) AS proposals, sum(saving_dkk) AS savings_dkk
+    SELECT budget_year, municipality_code, count(*) AS proposals,
+        sum(saving_dkk ORDER BY id) AS savings_dkk  -- ordered: the same bits on every run
     FROM staged.proposals
     WHERE qualifying
     GROUP BY ALL

@@ -20,9 +20,10 @@ benchmarks AS (
     SELECT
         o.budget_year,
         s.top_n,
-        avg(o.savings_per_inhabitant) AS unweighted,
+        -- Ordered sums and means: the same bits on every run (unordered, parallel ones may differ).
+        avg(o.savings_per_inhabitant ORDER BY o.municipality_code) AS unweighted,
         -- savings_dkk is savings_per_inhabitant × population without the rounding of the ratio.
-        sum(o.savings_dkk) / sum(o.population) AS weighted
+        sum(o.savings_dkk ORDER BY o.municipality_code) / sum(o.population) AS weighted
     FROM ordered AS o
     JOIN sizes AS s ON o.position <= s.top_n
     GROUP BY ALL
@@ -39,8 +40,10 @@ potentials AS (
         w.top_n,
         w.suffix,
         w.benchmark_per_inhabitant,
-        sum(greatest(0, w.benchmark_per_inhabitant - m.savings_per_inhabitant) * m.population)
-            AS gap,
+        sum(
+            greatest(0, w.benchmark_per_inhabitant - m.savings_per_inhabitant) * m.population
+            ORDER BY m.municipality_code
+        ) AS gap,
         w.benchmark_per_inhabitant * sum(m.population) AS level
     FROM weightings AS w
     JOIN marts.municipal_savings AS m USING (budget_year)

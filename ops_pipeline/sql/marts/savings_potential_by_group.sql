@@ -52,7 +52,8 @@ benchmarks AS (
         o.budget_year, o.grouping, o.peer_group, s.top_n,
         any_value(o.members) AS members,
         any_value(o.group_order) AS group_order,
-        avg(o.savings_per_inhabitant) AS benchmark_per_inhabitant
+        -- Ordered means and sums: the same bits on every run (unordered, parallel ones may differ).
+        avg(o.savings_per_inhabitant ORDER BY o.municipality_code) AS benchmark_per_inhabitant
     FROM ordered AS o
     JOIN sizes AS s ON o.position <= s.top_n
     GROUP BY o.budget_year, o.grouping, o.peer_group, s.top_n
@@ -61,8 +62,10 @@ potentials AS (
     SELECT
         b.budget_year, b.grouping, b.peer_group, b.top_n, b.members, b.group_order,
         b.benchmark_per_inhabitant,
-        sum(greatest(0, b.benchmark_per_inhabitant - o.savings_per_inhabitant) * o.population)
-            AS gap,
+        sum(
+            greatest(0, b.benchmark_per_inhabitant - o.savings_per_inhabitant) * o.population
+            ORDER BY o.municipality_code
+        ) AS gap,
         b.benchmark_per_inhabitant * sum(o.population) AS level
     FROM benchmarks AS b
     JOIN ordered AS o USING (budget_year, grouping, peer_group)
