@@ -14,7 +14,8 @@ from ops_pipeline.lake import lake_path
 
 REFRESH_JOB = "annual_refresh"
 
-ASSETS = [
+# Everything the publish step publishes from, in the order data flows.
+BUILT = [
     gate.landing_files,
     reference.municipalities,
     reference.landing_population,
@@ -36,7 +37,7 @@ ASSETS = [
 ]
 MART_KEYS = [
     key
-    for assets in ASSETS
+    for assets in BUILT
     if isinstance(assets, dg.AssetsDefinition)
     for key in assets.keys
     if key.path[0] == "marts"
@@ -45,7 +46,7 @@ MART_KEYS = [
 PUBLISHED_TABLES = [(f"marts.{key.path[-1]}", "table") for key in MART_KEYS] + [
     (f"audit.{table}", "table (this run's data quality)") for table in audit.PUBLISHED_COLUMNS
 ]
-ASSETS.append(publish.build_publish_asset(MART_KEYS, PUBLISHED_TABLES))
+ASSETS = [*BUILT, publish.build_publish_asset(MART_KEYS, PUBLISHED_TABLES)]
 CHECKS = [*reference.CHECKS, *survey.CHECKS, *idebank.CHECKS]
 
 refresh_job = dg.define_asset_job(

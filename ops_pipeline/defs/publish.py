@@ -38,9 +38,12 @@ class Published:
     summary: str  # the reports' headlines as Markdown, for the UI
 
 
-def publish_warehouse(lake: Lake, run_id: str, marts: list[str]) -> Published:
+def publish_warehouse(
+    lake: Lake, run_id: str, marts: list[str], working_db: Path | None = None
+) -> Published:
     """Publish ``marts`` and this run's audit rows as a new warehouse with its exports and its
-    reports, and keep the newest publications in ``history/``.
+    reports, and keep the newest publications in ``history/``. The marts are read from
+    ``working_db`` (default: the lake's working database).
 
     Holds the lake's run lock: ``ops-pipeline run`` already holds it (the lock is re-entrant);
     a run started elsewhere (the Dagster UI) while another holds it fails here, unpublished.
@@ -48,7 +51,7 @@ def publish_warehouse(lake: Lake, run_id: str, marts: list[str]) -> Published:
     with run_lock(lake):
         history.recover(lake)
         with history.draft(lake, run_id) as new:
-            counts = write_warehouse(lake, new.warehouse, run_id, marts)
+            counts = write_warehouse(lake, new.warehouse, run_id, marts, working_db)
             write_exports(new.warehouse, new.exports)
             reports, summary = write_reports(new.warehouse, new.reports)
             history.publish(lake, new, run_id, counts)
@@ -56,7 +59,9 @@ def publish_warehouse(lake: Lake, run_id: str, marts: list[str]) -> Published:
     return Published(counts, {year: folder / p.name for year, p in reports.items()}, summary)
 
 
-def write_warehouse(lake: Lake, path: Path, run_id: str, marts: list[str]) -> dict[str, int]:
+def write_warehouse(
+    lake: Lake, path: Path, run_id: str, marts: list[str], working_db: Path | None = None
+) -> dict[str, int]:
     """Copy ``marts`` and this run's audit rows from the working and audit databases into a new
     warehouse file at ``path``, checkpointed (no WAL), every mart and its columns commented with
     the contract's meaning. Returns the rows of each table."""
@@ -69,7 +74,7 @@ def write_warehouse(lake: Lake, path: Path, run_id: str, marts: list[str]) -> di
             f"(STORAGE_VERSION {sql_string(warehouse.storage_version())})"
         )
         con.execute("USE warehouse")
-        con.execute(f"ATTACH {sql_string(lake.working_db)} AS working (READ_ONLY)")
+        con.execute(f"ATTACH {sql_string(working_db or lake.working_db)} AS working (READ_ONLY)")
         built = {
             name
             for (name,) in con.execute(
@@ -177,7 +182,7 @@ def build_publish_asset(mart_keys: list[dg.AssetKey], tables: list[tuple[str, st
         name="publish",
     )
     def publish(context: dg.AssetExecutionContext, lake: LakeResource):
-        published = publish_warehouse(lake.lake, context.run.run_id, marts)
+        published = publish_warehouse(lake.lake, context.run.run_id, marts, lake.working_path)
         docs = build_data_docs(lake.lake.docs)
         publication = history.current_publication(lake.lake)  # the one just published
         counts = published.counts

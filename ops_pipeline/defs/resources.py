@@ -33,6 +33,11 @@ class LakeResource(dg.ConfigurableResource):
     def lake(self) -> Lake:
         return Lake(Path(self.root))
 
+    @property
+    def working_path(self) -> Path:
+        """The working database: ``working_database`` when set, else the lake's."""
+        return Path(self.working_database) if self.working_database else self.lake.working_db
+
     @contextmanager
     def working_db(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection to the working database; one writer at a time (runs are serialised).
@@ -41,7 +46,7 @@ class LakeResource(dg.ConfigurableResource):
         """
         lake = self.lake
         lake.work.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(self.working_database or str(lake.working_db))
+        con = duckdb.connect(str(self.working_path))
         try:
             limit_duckdb(con, lake.work / "duckdb_tmp")
             for schema in WORKING_SCHEMAS:

@@ -161,6 +161,7 @@ SURVEY_VARIABLES_SUITE = Suite(
     ("staged", "survey_variables"),
     "Variables of the structure table: one row per variable and year.",
     (
+        schema("staged.survey_variables"),
         Batch(
             "rows",
             "SELECT * FROM staged.survey_variables",
@@ -179,6 +180,7 @@ SURVEY_LABELS_SUITE = Suite(
     ("staged", "survey_labels"),
     "Labels: one label per variable, code and year.",
     (
+        schema("staged.survey_labels"),
         Batch(
             "rows",
             "SELECT * FROM staged.survey_labels",
@@ -234,6 +236,7 @@ PROPOSALS_SUITE = Suite(
     ("staged", "proposals"),
     "Proposals: one per ID and budget year, savings within ±1 bn kr.",
     (
+        schema("staged.proposals"),
         Batch(
             "rows",
             "SELECT * FROM staged.proposals",
