@@ -9,7 +9,7 @@ import sys
 
 import duckdb
 import pytest
-from lakes import small_lake, write_idebank_csv
+from lakes import write_idebank_csv
 
 pytestmark = pytest.mark.slow
 
@@ -147,9 +147,7 @@ def test_run_prints_a_summary(sample_lake):
     assert "Idébank 2021:" in stdout and "top: Frederikssund" in stdout
 
 
-def test_bad_input_fails_clearly_and_leaves_the_warehouse_unchanged(tmp_path, cli):
-    lake = small_lake(tmp_path / "lake")
-    assert cli("run", "--lake", str(lake)).returncode == 0
+def test_bad_input_fails_clearly_and_leaves_the_warehouse_unchanged(lake, cli):
     published = (lake / "warehouse.duckdb").read_bytes()
     landing = sorted(p.read_bytes() for p in (lake / "landing").rglob("*") if p.is_file())
 

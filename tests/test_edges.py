@@ -16,9 +16,11 @@ from lakes import SMALL_POPULATION, small_lake, write_folk1a, write_idebank_csv
 
 from ops_pipeline import history, runlock
 from ops_pipeline.lake import Lake
+from ops_pipeline.landing import gate
 from ops_pipeline.readers.errors import LandingError
 from ops_pipeline.schemas import ddl
 from ops_pipeline.staging.idebank import require_population, stage_proposals
+from ops_pipeline.staging.survey import stage_survey
 
 ROW = dict(
     budget_year=2021,
@@ -131,6 +133,7 @@ HOLDER = textwrap.dedent(
     import sys
     from pathlib import Path
     from ops_pipeline.lake import Lake
+from ops_pipeline.landing import gate
     from ops_pipeline.runlock import run_lock
     with run_lock(Lake(Path(sys.argv[1]))):
         print("held", flush=True)
@@ -244,12 +247,15 @@ def _edit_dataset(lake: Path, old: str, new: str) -> None:
     ],
     ids=["flag not 0 or 1", "two flags", "blank key", "repeated key", "municipality code"],
 )
-def test_respondent_status_and_key_errors_name_row_and_column(tmp_path, run, old, new, line):
-    lake = small_lake(tmp_path / "lake")
-    _edit_dataset(lake, old, new)
-    code, out, err = run(lake, command="check")
-    assert (code, out) == (1, "")
-    assert err.splitlines()[0] == f"ops-pipeline: {DATASET}, {line}", err
+def test_respondent_status_and_key_errors_name_row_and_column(tmp_path, old, new, line):
+    lake = Lake(small_lake(tmp_path / "lake"))
+    _edit_dataset(lake.root, old, new)
+    inventory, _ = gate(lake)
+    with duckdb.connect() as con:
+        con.execute("CREATE SCHEMA staged")
+        with pytest.raises(LandingError) as refused:
+            stage_survey(con, lake, inventory, [2022])
+    assert str(refused.value) == f"{DATASET}, {line}"
 
 
 def test_a_survey_folder_with_both_forms_is_refused(tmp_path, run):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from lakes import CEO_QUESTION, MATRIX_QUESTION, small_lake
+from lakes import CEO_QUESTION, MATRIX_QUESTION
 
 from ops_pipeline.contracts import mart_contracts
 
@@ -16,18 +16,9 @@ POPULATION_98 = 1_120_000
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory, dagster_home):
-    import dagster as dg
-
-    from ops_pipeline.cli import failure_message
-    from ops_pipeline.lake import Lake
-    from ops_pipeline.refresh import refresh
-
-    lake = small_lake(tmp_path_factory.mktemp("small_lake"))
-    with dg.instance_for_test(temp_dir=str(dagster_home)) as instance:
-        result = refresh(Lake(lake), instance)
-        assert result.success, failure_message(result)
-    con = duckdb.connect(str(lake / "warehouse.duckdb"), read_only=True)
+def warehouse(published_lake):
+    """The published warehouse of the small lake (the session's, read-only)."""
+    con = duckdb.connect(str(published_lake / "warehouse.duckdb"), read_only=True)
     yield con
     con.close()
 

@@ -28,7 +28,7 @@ import dagster as dg
 import duckdb
 import pyarrow.parquet as pq
 import pytest
-from lakes import small_lake, write_idebank_csv
+from lakes import write_idebank_csv
 from publications import (
     assert_published_pair,
     leftovers,
@@ -71,20 +71,7 @@ def add_proposal(lake: Path) -> None:
     write_idebank_csv(lake / LATE, 2021, [P9])
 
 
-@pytest.fixture(scope="module")
-def published(tmp_path_factory, dagster_home) -> Path:
-    """The small lake, published once by ``ops-pipeline run``; tests work on copies."""
-    lake = small_lake(tmp_path_factory.mktemp("published"))
-    done = run_cli(dagster_home, "run", "--lake", str(lake))
-    assert done.returncode == 0, done.stderr
-    return lake
-
-
-@pytest.fixture
-def lake(published, tmp_path) -> Path:
-    copy = tmp_path / "lake"
-    shutil.copytree(published, copy, symlinks=True)
-    return copy
+# ``lake`` (conftest.py): a copy of the session's published small lake, links kept.
 
 
 def snapshot(warehouse: Path) -> dict[str, list]:
@@ -443,11 +430,11 @@ def test_recovery_removes_only_what_unfinished_publications_left(lake):
 
 
 @pytest.mark.parametrize("layout", ["plain file", "copied without links"])
-def test_a_lake_of_the_older_layout_keeps_its_warehouse(published, tmp_path, layout):
+def test_a_lake_of_the_older_layout_keeps_its_warehouse(published_lake, tmp_path, layout):
     """A warehouse published by the previous version (a plain file), or a lake copied without
     its links, becomes the first publication of history before anything replaces it."""
     lake = tmp_path / "lake"
-    shutil.copytree(published, lake)  # links followed: plain files and folders
+    shutil.copytree(published_lake, lake)  # links followed: plain files and folders
     if layout == "plain file":
         for name in ("current", "exports", "history"):
             shutil.rmtree(lake / name)

@@ -189,13 +189,25 @@ def test_bad_input_stops_at_the_gate(lake, run, case):
     assert published_files(lake, reports=True) == published
     landing_after = {p: p.read_bytes() for p in (lake / "landing").rglob("*") if p.is_file()}
     assert landing_after == landing_before  # the pipeline never touches landing files
+    assert set(originals) <= set(landing_after)
 
-    # The fixed file: the next run succeeds without any clean-up.
-    for path in set(landing_after) - set(originals):
+
+def test_once_the_file_is_fixed_the_next_run_succeeds_without_clean_up(lake, run):
+    """After a run the gate stopped, mending the file is all it takes (no state to clear)."""
+
+    def savings():
+        with duckdb.connect(str(lake / "warehouse.duckdb"), read_only=True) as con:
+            return con.execute("SELECT * FROM marts.municipal_savings ORDER BY ALL").fetchall()
+
+    published = savings()
+    originals = {p for p in (lake / "landing").rglob("*") if p.is_file()}
+    unknown_municipality(lake)  # stops at a check, after staging wrote the working database
+    assert run(lake)[0] == 1
+    for path in {p for p in (lake / "landing").rglob("*") if p.is_file()} - originals:
         path.unlink()
-    for path, data in originals.items():
-        path.write_bytes(data)
-    assert run(lake)[0] == 0
+    code, _, err = run(lake)
+    assert code == 0, err
+    assert savings() == published  # the staged rows of the failed run left nothing behind
 
 
 def test_rejected_rows_within_an_explicit_tolerance_pass(lake, run):

@@ -19,6 +19,7 @@ from ops_pipeline.quality.outcomes import SAMPLE_ROWS, ExpectationOutcome, Suite
 
 DOCS_SITE = "lake"
 _contexts: dict[str, Any] = {}
+_checkpoints: dict[tuple, Any] = {}
 
 
 def _context(docs: Path):
@@ -83,30 +84,7 @@ def validate(
                 ExpectationOutcome(batch.name, Expect("query", problem), False, None, None)
             )
             continue
-        with contextlib.suppress(Exception):  # first run in this process
-            source.delete_asset(name)
-        definition = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("all")
-        expectations = [
-            _gx_expectation(gx, e, n, max_rejected_rows) for n, e in enumerate(batch.expectations)
-        ]
-        gx_suite = _replace(context.suites, name, gx.ExpectationSuite(name, expectations))
-        validation = _replace(
-            context.validation_definitions,
-            name,
-            gx.ValidationDefinition(name=name, data=definition, suite=gx_suite),
-        )
-        checkpoint = _replace(
-            context.checkpoints,
-            name,
-            gx.Checkpoint(
-                name=name,
-                validation_definitions=[validation],
-                # Data Docs are rendered in one pass per run (see build_data_docs): rendering
-                # per checkpoint would cost about a second each.
-                actions=[],
-                result_format=_result_format(batch),
-            ),
-        )
+        checkpoint = _checkpoint(gx, context, source, name, batch, max_rejected_rows)
         result = checkpoint.run(batch_parameters={"dataframe": frame})
         for identifier, run in result.run_results.items():
             identifiers.append(identifier)
@@ -147,6 +125,38 @@ def validate(
         # A failed run may not reach the publish step: render its pages now.
         build_data_docs(docs, identifiers)
     return outcome
+
+
+def _checkpoint(gx, context, source, name: str, batch: Batch, max_rejected_rows: int):
+    """The batch's GX checkpoint: built once per process and setting of the run, then reused
+    (building suite, validation definition and checkpoint costs more than running them)."""
+    key = (id(context), name, max_rejected_rows, repr((batch.expectations, batch.locate)))
+    if key not in _checkpoints:
+        with contextlib.suppress(Exception):  # first run in this process
+            source.delete_asset(name)
+        definition = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("all")
+        expectations = [
+            _gx_expectation(gx, e, n, max_rejected_rows) for n, e in enumerate(batch.expectations)
+        ]
+        gx_suite = _replace(context.suites, name, gx.ExpectationSuite(name, expectations))
+        validation = _replace(
+            context.validation_definitions,
+            name,
+            gx.ValidationDefinition(name=name, data=definition, suite=gx_suite),
+        )
+        _checkpoints[key] = _replace(
+            context.checkpoints,
+            name,
+            gx.Checkpoint(
+                name=name,
+                validation_definitions=[validation],
+                # Data Docs are rendered in one pass per run (see build_data_docs): rendering
+                # per checkpoint would cost about a second each.
+                actions=[],
+                result_format=_result_format(batch),
+            ),
+        )
+    return _checkpoints[key]
 
 
 def build_data_docs(docs: Path, identifiers: list | None = None) -> Path | None:
