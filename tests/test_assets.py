@@ -20,7 +20,8 @@ from ops_pipeline.defs.resources import LakeResource
 from ops_pipeline.quality import SUITES
 
 BUILT = [a for a in ASSETS if isinstance(a, dg.AssetsDefinition)]
-KEYS = [key for asset in BUILT for key in asset.keys]
+# Sorted within a multi-asset: its keys are a set (the same order in every xdist worker).
+KEYS = [key for asset in BUILT for key in sorted(asset.keys, key=lambda k: k.path)]
 YEARS_OF_SMALL_LAKE = ["2021", "2022"]  # Idébank 2021, survey 2022
 
 

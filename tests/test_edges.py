@@ -5,6 +5,7 @@ held past --wait, and ``sample --if-empty`` (the README's first command)."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -133,7 +134,6 @@ HOLDER = textwrap.dedent(
     import sys
     from pathlib import Path
     from ops_pipeline.lake import Lake
-from ops_pipeline.landing import gate
     from ops_pipeline.runlock import run_lock
     with run_lock(Lake(Path(sys.argv[1]))):
         print("held", flush=True)
@@ -195,7 +195,12 @@ def test_folk1a_files_that_disagree_are_refused_naming_both(tmp_path, run):
     )
 
 
-def test_years_that_are_not_a_span_are_refused(tmp_path, run):
+def test_years_that_are_not_a_span_are_refused(tmp_path, run, monkeypatch, dagster_home):
+    # An instance of its own: the years partitions are the instance's, shared by its lakes.
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(dagster_home / "dagster.yaml", home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
     lake = small_lake(tmp_path / "lake")
     write_idebank_csv(lake / "landing" / "idebank" / "2023" / "extract.csv", 2023, [])
     code, out, err = run(lake, "--year", "2021", "--year", "2023")

@@ -13,8 +13,8 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
-from lakes import small_lake, write_idebank_csv
-from publications import assert_published_pair, mart_counts, run_cli
+from lakes import write_idebank_csv
+from publications import assert_published_pair, mart_counts
 
 REPO = Path(__file__).parents[1]
 EVIL_HEADER = 'x"; DROP TABLE marts.municipal_savings; --'
@@ -54,19 +54,17 @@ def hostile_landing(lake: Path) -> None:
 
 
 @pytest.mark.slow
-def test_hostile_names_never_reach_sql(tmp_path, dagster_home):
-    lake = small_lake(tmp_path / "lake")
-    assert run_cli(dagster_home, "run", "--lake", str(lake)).returncode == 0
+def test_hostile_names_never_reach_sql(lake, run):
     published = mart_counts(lake / "warehouse.duckdb")
     with duckdb.connect(str(lake / "work" / "working.duckdb")) as con:
         for table in CANARIES:
             con.execute(f"CREATE TABLE {table} AS SELECT 1 AS canary")
 
     hostile_landing(lake)
-    done = run_cli(dagster_home, "run", "--lake", str(lake))
+    code, _, err = run(lake)
 
     # The names are data: every hostile file, sheet and header is read as such.
-    assert done.returncode == 0, done.stderr
+    assert code == 0, err
     with duckdb.connect(str(lake / "work" / "working.duckdb"), read_only=True) as con:
         tables = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         assert set(CANARIES) <= tables and "municipal_savings" in tables
