@@ -12,7 +12,7 @@ from ops_pipeline.landing import Inventory
 from ops_pipeline.readers.corrections import CorrectionSet
 from ops_pipeline.readers.errors import LandingError
 from ops_pipeline.readers.idebank import read_idebank
-from ops_pipeline.schemas import ddl
+from ops_pipeline.staging import clear_years
 
 # Every column of a proposal's rows but Fagområde: rows of one ID must agree on these.
 PROPOSAL_COLUMNS = (
@@ -40,12 +40,7 @@ def stage_idebank_rows(
 ) -> dict[Path, int]:
     """Replace staged.idebank_rows of ``years`` from the files the landing gate let through (and
     drop years no longer in the landing zone); return the files read with their rows."""
-    con.execute(f"CREATE TABLE IF NOT EXISTS staged.idebank_rows {ddl('staged.idebank_rows')}")
-    con.execute(
-        "DELETE FROM staged.idebank_rows WHERE budget_year IN (SELECT unnest(?)) "
-        "OR budget_year NOT IN (SELECT unnest(?))",
-        [years, inventory.years(IDEBANK)],
-    )
+    clear_years(con, "staged.idebank_rows", "budget_year", years, inventory.years(IDEBANK))
     if corrections:
         corrections.skip_unrefreshed(IDEBANK, years)
     files: dict[Path, int] = {}

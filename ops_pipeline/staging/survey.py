@@ -13,7 +13,8 @@ from ops_pipeline.readers.corrections import CorrectionSet
 from ops_pipeline.readers.errors import LandingError
 from ops_pipeline.readers.surveyxact import SurveyExport, read_surveyxact
 from ops_pipeline.readers.text import fail_on_first, sql_identifier, sql_string
-from ops_pipeline.schemas import STATUS_CODES, STATUS_QUESTION, ddl
+from ops_pipeline.schemas import STATUS_CODES, STATUS_QUESTION
+from ops_pipeline.staging import clear_years
 
 KEY_COLUMNS = ("respondentid", "respnokk")
 MUNICIPALITY_COLUMN = "kommunekode"
@@ -37,12 +38,7 @@ def stage_survey(
     """
     landing_years = inventory.years(SURVEY)
     for table in STAGED_TABLES:
-        con.execute(f"CREATE TABLE IF NOT EXISTS staged.{table} {ddl('staged.' + table)}")
-        con.execute(
-            f"DELETE FROM staged.{table} WHERE survey_year IN (SELECT unnest(?)) "
-            "OR survey_year NOT IN (SELECT unnest(?))",
-            [years, landing_years],
-        )
+        clear_years(con, f"staged.{table}", "survey_year", years, landing_years)
     files: dict[Path, int] = {}
     # A year partition with only an Idébank extract has no survey to stage.
     if corrections:
