@@ -1,7 +1,7 @@
 """``ops-pipeline``: make a sample lake, or refresh a lake's warehouse.
 
     ops-pipeline sample [--lake DIR] [--seed N] [--scale K] [--if-empty]
-    ops-pipeline run [--lake DIR] [--wait SECONDS]
+    ops-pipeline run [--lake DIR] [--wait SECONDS] [--force]
     ops-pipeline check [--lake DIR] [--wait SECONDS]
     ops-pipeline history [--lake DIR]
     ops-pipeline restore RUN_ID [--lake DIR] [--wait SECONDS]
@@ -23,9 +23,12 @@ from ops_pipeline.lake import LAKE_ENV_VAR, REPO_ROOT, Lake, lake_path
 from ops_pipeline.schemas import HEADLINE_METHOD, HEADLINE_TOP_N
 
 DAGSTER_HOME = REPO_ROOT / "dagster_home"
+STARTED = time.monotonic()  # the progress shown on a terminal counts from here (set by main)
 
 
 def main(argv: list[str] | None = None) -> int:
+    global STARTED
+    STARTED = time.monotonic()
     parser = argparse.ArgumentParser(prog="ops-pipeline", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -67,6 +70,12 @@ def main(argv: list[str] | None = None) -> int:
         "(default 0; rejected rows are kept in the audit either way)",
     )
     run.add_argument("--wait", type=float, default=0, metavar="SECONDS", help=WAIT_HELP)
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="refresh even when nothing changed since the current publication (same landing "
+        "and corrections files, code and settings)",
+    )
 
     check = commands.add_parser(
         "check",
@@ -100,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         return _restore(lake, args.run_id, args.wait)
     if args.command == "check":
         return _run(lake, wait=args.wait, check=True)
-    return _run(lake, args.max_rejected_rows, args.year, args.wait)
+    return _run(lake, args.max_rejected_rows, args.year, args.wait, force=args.force)
 
 
 WAIT_HELP = (
@@ -146,6 +155,7 @@ def _run(
     years: list[str] | None = None,
     wait: float = 0,
     check: bool = False,
+    force: bool = False,
 ) -> int:
     from ops_pipeline import landing
 
@@ -172,10 +182,36 @@ def _run(
 
     try:
         with runlock.run_lock(lake, wait):
+            if not (check or years or force):
+                unchanged = _unchanged_since(lake, inventory, max_rejected_rows)
+                if unchanged is not None:
+                    print(
+                        f"Nothing changed since publication {unchanged.id} (run "
+                        f"{unchanged.run_id}, {unchanged.published_at}): same landing and "
+                        f"corrections files, code and settings; {lake.warehouse} is as it was. "
+                        "`--force` refreshes anyway."
+                    )
+                    return 0
             return _run_locked(lake, max_rejected_rows, years, check, inventory)
     except runlock.RunLockBusy as busy:
         print(f"ops-pipeline: {busy}", file=sys.stderr)
         return 1
+
+
+def _unchanged_since(lake: Lake, inventory, max_rejected_rows: int):
+    """The current publication when it was computed from exactly what a refresh of the whole
+    lake would read now (:mod:`ops_pipeline.fingerprint`), else None. Before Dagster is
+    imported: an unchanged lake costs the hashing of its files."""
+    from ops_pipeline import fingerprint, history
+
+    current = history.current_publication(lake)
+    if current is None or current.fingerprint is None:
+        return None
+    return (
+        current
+        if current.fingerprint == fingerprint.of_lake(inventory, max_rejected_rows)
+        else None
+    )
 
 
 def _run_locked(
@@ -205,6 +241,7 @@ def _run_locked(
                 tags={runlock.LAKE_TAG: str(lake.root), runlock.STARTED_BY_TAG: "cli"},
                 check=check,
                 inventory=inventory,
+                started=STARTED,
             )
         except ValueError as exc:
             print(f"ops-pipeline: {exc}", file=sys.stderr)

@@ -9,7 +9,9 @@ import dagster as dg
 from ops_pipeline import audit
 from ops_pipeline.defs import gate, idebank, publish, reference, survey
 from ops_pipeline.defs.automation import build_automation
+from ops_pipeline.defs.progress import LOGGERS
 from ops_pipeline.defs.resources import LakeResource
+from ops_pipeline.fingerprint import code_version
 from ops_pipeline.lake import lake_path
 
 REFRESH_JOB = "annual_refresh"
@@ -46,7 +48,14 @@ MART_KEYS = [
 PUBLISHED_TABLES = [(f"marts.{key.path[-1]}", "table") for key in MART_KEYS] + [
     (f"audit.{table}", "table (this run's data quality)") for table in audit.PUBLISHED_COLUMNS
 ]
-ASSETS = [*BUILT, publish.build_publish_asset(MART_KEYS, PUBLISHED_TABLES)]
+# Every computed asset's code version is the package's (code, SQL, reference data, pinned
+# dependencies): the one the CLI compares with the publication's before refreshing.
+ASSETS = [
+    assets.map_asset_specs(lambda spec: spec.replace_attributes(code_version=code_version()))
+    if isinstance(assets, dg.AssetsDefinition)
+    else assets
+    for assets in [*BUILT, publish.build_publish_asset(MART_KEYS, PUBLISHED_TABLES)]
+]
 CHECKS = [*reference.CHECKS, *survey.CHECKS, *idebank.CHECKS]
 
 refresh_job = dg.define_asset_job(
@@ -87,6 +96,7 @@ def build_definitions(
         schedules=[SCHEDULE],
         sensors=[SENSOR],
         resources={"lake": resource},
+        loggers=LOGGERS,
         # Every step of a refresh is small DuckDB work on one file: one process, steps in order,
         # for the refresh job and for runs launched from the UI's asset graph alike. The
         # multiprocess executor would start a process per step (seconds each) and several writers.

@@ -77,6 +77,9 @@ class Publication:
     restored_from: str | None
     path: Path
     storage_version: str | None  # None: published before the format was recorded
+    # What it was computed from (ops_pipeline.fingerprint); None: not a refresh of every year,
+    # or published before fingerprints were recorded.
+    fingerprint: dict | None = None
 
     @property
     def sequence(self) -> int:
@@ -183,6 +186,7 @@ def publish(
     *,
     restored_from: str | None = None,
     published_at: dt.datetime | None = None,
+    fingerprint: dict | None = None,
 ) -> Publication:
     """Make a complete draft (warehouse, exports and reports written) the published
     publication, then prune history to the newest :data:`KEEP`."""
@@ -195,6 +199,7 @@ def publish(
         "restored_from": restored_from,
         "storage_version": warehouse_storage_version(new.warehouse),
         "reports": sorted(p.name for p in new.reports.glob(f"{REPORT_PREFIX}*.html")),
+        "fingerprint": fingerprint,
     }
     (new.path / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     _fsync_tree(new.path)
@@ -295,7 +300,15 @@ def restore_publication(lake: Lake, wanted: str, *, wait: float = 0) -> Publicat
                     shutil.copyfile(source.reports / name, new.reports / name)
             else:
                 write_reports(new.warehouse, new.reports)
-            return publish(lake, new, source.run_id, source.counts, restored_from=source.id)
+            # It holds what the source was computed from: a run over other inputs refreshes.
+            return publish(
+                lake,
+                new,
+                source.run_id,
+                source.counts,
+                restored_from=source.id,
+                fingerprint=source.fingerprint,
+            )
 
 
 def describe(publications: list[Publication], current: Publication | None) -> str:
@@ -366,6 +379,7 @@ def _read(path: Path) -> Publication:
         restored_from=manifest.get("restored_from"),
         path=path,
         storage_version=manifest.get("storage_version"),
+        fingerprint=manifest.get("fingerprint"),
     )
 
 

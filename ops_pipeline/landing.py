@@ -105,6 +105,12 @@ class LandingRefused(LandingError):
         return "\n".join(str(e) for e in self.errors)
 
 
+def landing_years(inventory: Inventory) -> list[str]:
+    """Every year whose survey or Idébank folder the landing gate let through, sorted: the
+    partition keys of a refresh of the whole lake."""
+    return [str(y) for y in sorted(set(inventory.years(SURVEY)) | set(inventory.years(IDEBANK)))]
+
+
 def scan(lake: Lake) -> Inventory:
     """Walk ``landing/`` and ``corrections/`` once and judge every entry (nothing is opened)."""
     found = Inventory()

@@ -6,9 +6,12 @@ same job through the instance.
 
 from __future__ import annotations
 
+import sys
+import time
+
 import dagster as dg
 
-from ops_pipeline import runlock
+from ops_pipeline import progress, runlock
 from ops_pipeline.defs.automation import RANGE_END, RANGE_START
 from ops_pipeline.defs.partitions import sync_years
 from ops_pipeline.lake import Lake
@@ -24,11 +27,14 @@ def refresh(
     tags: dict[str, str] | None = None,
     check: bool = False,
     inventory: Inventory | None = None,
+    started: float | None = None,
 ) -> dg.ExecuteInProcessResult:
     """Materialise every asset for ``years`` (default: every year of the landing zone) in one
     run: each partition once, the warehouse published once at the end, only if all succeeded.
 
     ``inventory``: the landing gate's walk when the caller made it (else it is made here).
+    ``started``: when the command started (``time.monotonic()``), for the progress shown on a
+    terminal.
     ``check``: every year through the gate, the readers and the quality checks, in a throwaway
     working database, publishing nothing (no warehouse, exports or reports)."""
     from ops_pipeline.definitions import CHECKED, REFRESH_JOB, build_definitions
@@ -52,18 +58,29 @@ def refresh(
     if check:
         selection = CHECKED
         _remove_database(working)
+    # Failures are reported in one line by the caller; the full log is in the instance.
+    loggers: dict = {"console": {"config": {"log_level": "CRITICAL"}}}
+    if progress.start(sys.stdout, _steps(job, selection), started or time.monotonic()):
+        loggers["progress"] = {}
     try:
         return job.execute_in_process(
             instance=instance,
             raise_on_error=False,
-            # Failures are reported in one line by the caller; the full log is in the instance.
-            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+            run_config={"loggers": loggers},
             tags={RANGE_START: chosen[0], RANGE_END: chosen[-1], **(tags or {})},
             asset_selection=selection,
         )
     finally:
+        progress.stop()
         if check:
             _remove_database(working)
+
+
+def _steps(job: dg.JobDefinition, selection) -> list[str]:
+    """The step keys a run of ``job`` (over ``selection``) executes: one op per asset step."""
+    if selection is not None:
+        job = job.get_subset(asset_selection=set(selection))
+    return list(job.graph.node_names())
 
 
 def _remove_database(path) -> None:

@@ -17,10 +17,10 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from ops_pipeline.defs.partitions import YEARS, landing_years, sync_years
+from ops_pipeline.defs.partitions import YEARS, sync_years
 from ops_pipeline.defs.resources import LakeResource
 from ops_pipeline.lake import IDEBANK, POPULATION, SURVEY
-from ops_pipeline.landing import Inventory, scan
+from ops_pipeline.landing import Inventory, landing_years, scan
 from ops_pipeline.readers.errors import LandingError
 from ops_pipeline.readers.folk1a import read_folk1a
 from ops_pipeline.readers.text import file_digest

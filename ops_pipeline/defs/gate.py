@@ -5,7 +5,7 @@ written to ``staged.landing_files``, which is all the staging steps read."""
 import dagster as dg
 import duckdb
 
-from ops_pipeline import audit, landing, sql
+from ops_pipeline import audit, fingerprint, landing, sql
 from ops_pipeline.defs.metadata import schema_metadata
 from ops_pipeline.defs.resources import OWNER, LakeResource, table_metadata
 from ops_pipeline.lake import IDEBANK, POPULATION, SURVEY, Lake
@@ -71,7 +71,10 @@ def landing_files(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.M
     with lake.working_db() as con:
         record_gate(con, lake.lake, inventory)
         metadata = table_metadata(con, "staged.landing_files")
+        files = con.execute("SELECT file, sha256 FROM staged.landing_files").fetchall()
     return dg.MaterializeResult(
+        # What the CLI compares before refreshing: the UI shows the same staleness.
+        data_version=dg.DataVersion(fingerprint.landing_version(files)),
         metadata={
             **metadata,
             "ignored_entries": dg.MetadataValue.md(
@@ -83,5 +86,5 @@ def landing_files(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.M
             )
             if inventory.ignored
             else dg.MetadataValue.text("none"),
-        }
+        },
     )

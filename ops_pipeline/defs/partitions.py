@@ -11,18 +11,12 @@ Keys are kept sorted, so any range of them is a span of years.
 
 import dagster as dg
 
-from ops_pipeline.lake import IDEBANK, SURVEY
-from ops_pipeline.landing import Inventory
+from ops_pipeline.landing import Inventory, landing_years
 
 YEARS = dg.DynamicPartitionsDefinition(name="years")
 
 # A backfill of many years runs as one run over the range: one writer, one publish at the end.
 SINGLE_RUN = dg.BackfillPolicy.single_run()
-
-
-def landing_years(inventory: Inventory) -> list[str]:
-    """Every year whose survey or Idébank folder the landing gate let through, sorted."""
-    return [str(y) for y in sorted(set(inventory.years(SURVEY)) | set(inventory.years(IDEBANK)))]
 
 
 def sync_years(instance: dg.DagsterInstance, inventory: Inventory) -> list[str]:

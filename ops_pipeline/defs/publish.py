@@ -16,12 +16,13 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from ops_pipeline import audit, history, warehouse
+from ops_pipeline import audit, fingerprint, history, progress, warehouse
 from ops_pipeline.contracts import mart_contracts
+from ops_pipeline.defs.automation import RANGE_END, RANGE_START
 from ops_pipeline.defs.metadata import column_schema
 from ops_pipeline.defs.resources import OWNER, LakeResource
 from ops_pipeline.exports import write_exports
-from ops_pipeline.lake import Lake
+from ops_pipeline.lake import IDEBANK, SURVEY, Lake
 from ops_pipeline.quality import build_data_docs
 from ops_pipeline.readers.text import sql_identifier, sql_string
 from ops_pipeline.report import REPORT_MARTS, REPORT_PREFIX, write_reports
@@ -39,11 +40,16 @@ class Published:
 
 
 def publish_warehouse(
-    lake: Lake, run_id: str, marts: list[str], working_db: Path | None = None
+    lake: Lake,
+    run_id: str,
+    marts: list[str],
+    working_db: Path | None = None,
+    fingerprint: dict | None = None,
 ) -> Published:
     """Publish ``marts`` and this run's audit rows as a new warehouse with its exports and its
     reports, and keep the newest publications in ``history/``. The marts are read from
-    ``working_db`` (default: the lake's working database).
+    ``working_db`` (default: the lake's working database); ``fingerprint`` (what they were
+    computed from) goes into the publication's manifest.
 
     Holds the lake's run lock: ``ops-pipeline run`` already holds it (the lock is re-entrant);
     a run started elsewhere (the Dagster UI) while another holds it fails here, unpublished.
@@ -54,7 +60,9 @@ def publish_warehouse(
             counts = write_warehouse(lake, new.warehouse, run_id, marts, working_db)
             write_exports(new.warehouse, new.exports)
             reports, summary = write_reports(new.warehouse, new.reports)
-            history.publish(lake, new, run_id, counts)
+            progress.mark("report", f"{len(reports)} report{'s' * (len(reports) != 1)}")
+            history.publish(lake, new, run_id, counts, fingerprint=fingerprint)
+            progress.mark("publish", "switched in")
     folder = history.reports_link(lake)
     return Published(counts, {year: folder / p.name for year, p in reports.items()}, summary)
 
@@ -136,6 +144,19 @@ def describe_mart(con: duckdb.DuckDBPyConnection, mart: str) -> None:
             )
 
 
+def run_fingerprint(con: duckdb.DuckDBPyConnection, tags: dict, max_rejected_rows: int):
+    """What this run computed from (:mod:`ops_pipeline.fingerprint`), read from what its gate
+    recorded in ``staged.landing_files``; None when it did not refresh every year the gate
+    found (a partial refresh leaves other years as an earlier run made them)."""
+    rows = con.execute("SELECT file, sha256, source, year FROM staged.landing_files").fetchall()
+    years = sorted({str(year) for _, _, source, year in rows if source in (SURVEY, IDEBANK)})
+    start, end = tags.get(RANGE_START), tags.get(RANGE_END)
+    if not years or start is None or end is None or not (start <= years[0] <= years[-1] <= end):
+        return None
+    files = [(file, sha256) for file, sha256, _, _ in rows]
+    return fingerprint.fingerprint(files, years, max_rejected_rows)
+
+
 def build_publish_asset(mart_keys: list[dg.AssetKey], tables: list[tuple[str, str]]):
     """The publish step over the given marts (every mart the definitions register): one step
     materialises the warehouse (with its exports) and the reports, because they are switched in
@@ -182,7 +203,11 @@ def build_publish_asset(mart_keys: list[dg.AssetKey], tables: list[tuple[str, st
         name="publish",
     )
     def publish(context: dg.AssetExecutionContext, lake: LakeResource):
-        published = publish_warehouse(lake.lake, context.run.run_id, marts, lake.working_path)
+        with lake.working_db() as con:
+            inputs = run_fingerprint(con, context.run.tags, lake.max_rejected_rows)
+        published = publish_warehouse(
+            lake.lake, context.run.run_id, marts, lake.working_path, inputs
+        )
         docs = build_data_docs(lake.lake.docs)
         publication = history.current_publication(lake.lake)  # the one just published
         counts = published.counts

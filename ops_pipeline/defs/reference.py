@@ -20,7 +20,6 @@ POPULATION_ASSET = "staged/population"
     group_name="reference",
     kinds={"duckdb", "csv"},
     owners=[OWNER],
-    code_version="1",
     metadata=schema_metadata("reference.municipalities"),
 )
 def municipalities(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
