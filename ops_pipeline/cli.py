@@ -217,6 +217,10 @@ def _unchanged_since(lake: Lake, inventory, max_rejected_rows: int):
 def _run_locked(
     lake: Lake, max_rejected_rows: int, years: list[str] | None, check: bool, inventory
 ) -> int:
+    from ops_pipeline.quality import start_worker
+
+    # Great Expectations imports in a second process while this one starts Dagster and stages.
+    start_worker(lake.docs, max_rejected_rows)
     # The lake and instance for everything this process starts, as for `dagster dev`.
     os.environ[LAKE_ENV_VAR] = str(lake.root)
     os.environ.setdefault("DAGSTER_HOME", str(DAGSTER_HOME))

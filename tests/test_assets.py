@@ -138,3 +138,24 @@ def test_each_check_alone_passes_then_fails_on_a_missing_column(built, check):
     assert evaluation.severity == dg.AssetCheckSeverity.ERROR
     problem = evaluation.metadata["problem"].value
     assert column in problem and "missing" in problem, problem
+
+
+def test_the_ui_shows_the_staleness_the_command_line_acts_on(built):
+    """Every computed asset's code version is the package digest the CLI compares; the landing
+    gate's data version is the digest of the files it let through."""
+    from ops_pipeline import fingerprint
+
+    assert {v for a in BUILT for v in a.code_versions_by_key.values()} == {
+        fingerprint.code_version()
+    }
+    lake, _, results = built
+    gate = dg.AssetKey(["staged", "landing_files"])
+    (materialization,) = [
+        e.materialization
+        for e in results[gate].get_asset_materialization_events()
+        if e.asset_key == gate
+    ]
+    with duckdb.connect(lake.working_database, read_only=True) as con:
+        files = con.execute("SELECT file, sha256 FROM staged.landing_files").fetchall()
+    assert len(files) >= 4
+    assert materialization.tags["dagster/data_version"] == fingerprint.landing_version(files)

@@ -381,3 +381,80 @@ def test_suites_run_as_plain_functions(tmp_path):
         ("expect_column_pair_values_a_to_be_greater_than_b", "invited"): 1,
     }
     assert outcome.docs_pages and all(Path(p).is_file() for p in outcome.docs_pages)
+
+
+def _survey_response_with_two_problems() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA marts")
+    con.execute(
+        "CREATE TABLE marts.survey_response (survey_year INTEGER, invited INTEGER, "
+        "responded INTEGER, completed INTEGER, response_rate DOUBLE, completion_rate DOUBLE)"
+    )
+    con.execute(
+        "INSERT INTO marts.survey_response VALUES "
+        "(2022, 98, 81, 66, 81 / 98, 66 / 98), (2023, 10, 12, 1, 1.2, 0.1)"
+    )
+    return con
+
+
+def _findings(outcome) -> list[tuple]:
+    return [
+        (o.batch, o.expectation.type, o.column, o.success, o.unexpected_count, o.sample)
+        for o in outcome.outcomes
+    ]
+
+
+def test_the_quality_worker_finds_what_this_process_finds(tmp_path):
+    """The command line's worker process (GX imported there while Dagster starts here) gives
+    the same outcomes, messages and Data Docs as a validation in this process."""
+    from ops_pipeline.quality import build_data_docs, start_worker, validate, worker
+    from ops_pipeline.quality.suites.marts import SURVEY_RESPONSE_SUITE as suite
+
+    worker.stop()  # one an in-process refresh of an earlier test started
+    here = validate(_survey_response_with_two_problems(), suite, tmp_path / "here")
+    assert start_worker(tmp_path / "there", 0, always=True)
+    try:
+        assert worker.running()
+        there = validate(_survey_response_with_two_problems(), suite, tmp_path / "there")
+        rendering = build_data_docs(tmp_path / "there")
+        # Asked while the render's answer is still due: each answer reaches its own waiter.
+        again = validate(_survey_response_with_two_problems(), suite, tmp_path / "there")
+        index = rendering()
+    finally:
+        worker.stop()
+    assert _findings(there) == _findings(here) == _findings(again) and len(there.failed) == 2
+    assert [o.describe("marts/survey_response") for o in there.failed] == [
+        o.describe("marts/survey_response") for o in here.failed
+    ]
+    # Pages written by the worker, in the folder asked for; the index once rendered.
+    assert there.docs_pages and all(
+        Path(p).is_relative_to(tmp_path / "there") for p in there.docs_pages
+    )
+    assert all(Path(p).is_file() for p in there.docs_pages)
+    assert index == tmp_path / "there" / "index.html" and index.is_file()
+
+
+def test_a_quality_worker_that_dies_is_replaced_by_this_process(tmp_path):
+    from ops_pipeline.quality import start_worker, validate, worker
+    from ops_pipeline.quality.suites.marts import SURVEY_RESPONSE_SUITE as suite
+
+    worker.stop()
+    assert start_worker(tmp_path / "docs", 0, always=True)
+    try:
+        worker._process.kill()
+        worker._process.join()
+        outcome = validate(_survey_response_with_two_problems(), suite, tmp_path / "docs")
+        assert not worker.running()
+    finally:
+        worker.stop()
+    assert len(outcome.failed) == 2
+
+
+def test_no_quality_worker_once_gx_is_imported_here(tmp_path):
+    import great_expectations  # noqa: F401
+
+    from ops_pipeline.quality import start_worker, worker
+
+    worker.stop()
+    assert start_worker(tmp_path / "docs", 0) is False
+    assert not worker.running()

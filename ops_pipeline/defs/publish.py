@@ -205,10 +205,12 @@ def build_publish_asset(mart_keys: list[dg.AssetKey], tables: list[tuple[str, st
     def publish(context: dg.AssetExecutionContext, lake: LakeResource):
         with lake.working_db() as con:
             inputs = run_fingerprint(con, context.run.tags, lake.max_rejected_rows)
+        # Rendered while the warehouse, exports and reports are written (in the quality worker).
+        rendered = build_data_docs(lake.lake.docs)
         published = publish_warehouse(
             lake.lake, context.run.run_id, marts, lake.working_path, inputs
         )
-        docs = build_data_docs(lake.lake.docs)
+        docs = rendered()
         publication = history.current_publication(lake.lake)  # the one just published
         counts = published.counts
         yield dg.MaterializeResult(

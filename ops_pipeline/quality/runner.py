@@ -1,14 +1,17 @@
 """The Great Expectations 1.x runner behind :func:`validate`.
 
-GX is imported only when a suite runs (the import costs seconds), and one ephemeral context is
-built per process and Data Docs folder, not per expectation. Each batch runs as a GX checkpoint;
-failed runs render their Data Docs pages at once, others when the publish step renders them all.
+The batch queries run in DuckDB, in the caller's process; GX checks their rows in this process or
+in the quality worker (``worker.py``). GX is imported only when a suite runs (the import costs
+seconds), and one ephemeral context is built per process and Data Docs folder, not per
+expectation. Each batch runs as a GX checkpoint; failed runs render their Data Docs pages at
+once, others when the publish step renders them all.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +66,34 @@ def validate(
     max_rejected_rows: int = 0,
 ) -> SuiteOutcome:
     """Validate every batch of ``suite`` against the working database. Plain function: tests
-    call it directly with a DuckDB connection."""
+    call it directly with a DuckDB connection.
+
+    The batch queries run here, in DuckDB; their results go to Great Expectations in this
+    process, or in the quality worker when one was started (:mod:`~ops_pipeline.quality.worker`:
+    the command line starts one so that GX is imported while Dagster starts and stages)."""
+    batches: list[tuple[Batch, Any]] = []
+    for batch in suite.batches:
+        try:
+            batches.append((batch, con.execute(batch.query).df()))
+        except duckdb.Error as error:
+            # A table without a column the batch reads fails the check, naming the error; the
+            # schema batch, run first, names the column.
+            batches.append((batch, duckdb_error(error)))
+    from ops_pipeline.quality import worker
+
+    outcomes, pages = worker.call(run_batches, suite, batches, docs, max_rejected_rows)
+    return SuiteOutcome(suite, outcomes, pages)
+
+
+def duckdb_error(error: duckdb.Error) -> str:
+    return str(error).splitlines()[0]
+
+
+def run_batches(
+    suite: Suite, batches: list[tuple[Batch, Any]], docs: Path, max_rejected_rows: int
+) -> tuple[list[ExpectationOutcome], list[str]]:
+    """Great Expectations over each batch's rows (a DataFrame, or the error that kept the batch
+    from being read): the outcome of every expectation, and the Data Docs pages."""
     import great_expectations as gx
 
     context = _context(docs)
@@ -71,15 +101,10 @@ def validate(
     outcomes: list[ExpectationOutcome] = []
     pages: list[str] = []
     identifiers: list = []
-    for batch in suite.batches:
+    for batch, frame in batches:
         name = f"{'.'.join(suite.asset)}.{batch.name}"
-        try:
-            frame = con.execute(batch.query).df()
-        except duckdb.Error as error:
-            # A table without a column the batch reads fails the check, naming the error; the
-            # schema batch, run first, names the column.
-            reason = str(error).splitlines()[0]
-            problem = f"its {batch.name} batch cannot be read ({reason})"
+        if isinstance(frame, str):
+            problem = f"its {batch.name} batch cannot be read ({frame})"
             outcomes.append(
                 ExpectationOutcome(batch.name, Expect("query", problem), False, None, None)
             )
@@ -120,11 +145,10 @@ def validate(
                         page=page,
                     )
                 )
-    outcome = SuiteOutcome(suite, outcomes, pages)
-    if not outcome.success:
+    if not all(o.success for o in outcomes):
         # A failed run may not reach the publish step: render its pages now.
-        build_data_docs(docs, identifiers)
-    return outcome
+        render_data_docs(docs, identifiers)
+    return outcomes, pages
 
 
 def _checkpoint(gx, context, source, name: str, batch: Batch, max_rejected_rows: int):
@@ -159,11 +183,41 @@ def _checkpoint(gx, context, source, name: str, batch: Batch, max_rejected_rows:
     return _checkpoints[key]
 
 
-def build_data_docs(docs: Path, identifiers: list | None = None) -> Path | None:
-    """Render the Data Docs of this process's validations (or of ``identifiers``) into ``docs``.
+def build_data_docs(docs: Path) -> Callable[[], Path | None]:
+    """Start rendering the Data Docs of this run's validations into ``docs`` and return the
+    function that waits for the index page (None when no check ran). In the quality worker, the
+    render runs while the caller goes on (the publish step writes the warehouse meanwhile);
+    without one, it runs when waited for."""
+    from ops_pipeline.quality import worker
 
-    Returns the index page, or None when no check ran in this process.
-    """
+    return worker.begin(render_data_docs, docs)
+
+
+def start_worker(docs: Path, max_rejected_rows: int, *, always: bool = False) -> bool:
+    """Start the quality worker (:mod:`~ops_pipeline.quality.worker`) warmed up for a run writing
+    Data Docs to ``docs``; see :func:`worker.start` for when it does not."""
+    from ops_pipeline.quality import worker
+
+    return worker.start(warm_up, docs, max_rejected_rows, always=always)
+
+
+def warm_up(docs: Path, max_rejected_rows: int) -> None:
+    """Import GX and build the context and every suite's checkpoints (the quality worker does
+    this first, while the run it serves starts)."""
+    import great_expectations as gx
+
+    from ops_pipeline.quality.suites import SUITES
+
+    context = _context(docs)
+    source = context.data_sources.get("working_db")
+    for suite in SUITES:
+        for batch in suite.batches:
+            name = f"{'.'.join(suite.asset)}.{batch.name}"
+            _checkpoint(gx, context, source, name, batch, max_rejected_rows)
+
+
+def render_data_docs(docs: Path, identifiers: list | None = None) -> Path | None:
+    """Render the Data Docs of this process's validations (or of ``identifiers``)."""
     context = _contexts.get(str(docs))
     if context is None:
         return None
