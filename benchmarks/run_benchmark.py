@@ -7,13 +7,21 @@ with an optional ``:IDEBANK_ROWS`` (default: one Idébank row per five responden
 ``500000x100:100000``: an employee survey of that shape, written by the sample generator.
 
 For each size a lake is generated in a temporary folder (not timed), then each measurement runs
-in its own process, one at a time, from a lake with nothing but ``landing/``:
+in its own process, one at a time:
 
 - ``run``: ``ops-pipeline run --lake LAKE``, the full refresh (all assets, checks, publish), with
-  a temporary Dagster instance (a copy of dagster_home/dagster.yaml);
+  a temporary Dagster instance (a copy of dagster_home/dagster.yaml), on a lake with nothing but
+  ``landing/``;
+- ``run_unchanged``: right after it, ``ops-pipeline run`` again on the same lake, nothing
+  changed; whether it made a new publication (entries of ``LAKE/history/``, ``LAKE/current``)
+  is recorded;
+- ``refresh_reference``: the whole refresh in bare DuckDB SQL, landing files to ``marts``
+  (benchmarks/bare_refresh.py), on that lake without the reference's own database; then each
+  of its marts is compared with the published warehouse, and the benchmark stops on a difference;
 - ``ingest``: the survey ingest alone, ``stage_survey`` on a fresh working database
-  (benchmarks/steps.py);
-- ``reference``: the same ingest in bare DuckDB SQL, ``read_csv`` + ``UNPIVOT`` into a table.
+  (benchmarks/steps.py), from ``landing/`` only;
+- ``reference``: the same ingest in bare DuckDB SQL, ``read_csv`` + ``UNPIVOT`` into a table, from
+  ``landing/`` only.
 
 Then the time to load the code location: ``dagster definitions validate`` and a bare
 ``import ops_pipeline.definitions``. Results go to DIR/results.json, DIR/results.md and
@@ -39,6 +47,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
+from bare_refresh import DATABASE, SCRATCH, MartMismatch, compare
 from report import MEASUREMENTS, RESULTS, write_report
 from steps import NOT_ANSWERS, STATUS_PREFIX
 
@@ -92,6 +101,15 @@ class Measured:
     step_seconds: float | None = None  # the step's own time, imports excluded (ingest, reference)
     answers: int | None = None
     utf8_copies: list[str] | None = None
+    # refresh_reference, timed as a whole process like run: its own time (database open to
+    # close) and that of each phase, and the rows of each mart it found equal to the warehouse's
+    internal_seconds: float | None = None
+    phases: dict[str, float] | None = None
+    marts_equal: dict[str, int] | None = None
+    # run_unchanged: publications in LAKE/history/ before and after, and whether it published
+    history_before: int | None = None
+    history_after: int | None = None
+    new_publication: bool | None = None
 
     @property
     def seconds(self) -> float:
@@ -213,26 +231,73 @@ def clean(lake: Path) -> None:
             shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
+def publications(lake: Path) -> tuple[list[str], str | None]:
+    """The publications in LAKE/history/ (temporary folders are hidden) and where
+    LAKE/current points."""
+    history = lake / "history"
+    found = history.iterdir() if history.is_dir() else ()
+    entries = sorted(p.name for p in found if not p.name.startswith("."))
+    current = lake / "current"
+    return entries, os.readlink(current) if current.is_symlink() else None
+
+
 def measure_size(
     lake: Path, env: dict[str, str], logs: Path, label: str, code: Path
 ) -> dict[str, Measured]:
+    run = [str(BIN / "ops-pipeline"), "run", "--lake", str(lake)]
+    # In this order: run and run_unchanged on one lake; the refresh reference beside the
+    # warehouse they published (without its own database), then compared with it; the ingest
+    # steps each from landing/ alone.
     commands = {
-        "run": [str(BIN / "ops-pipeline"), "run", "--lake", str(lake)],
+        "run": run,
+        "run_unchanged": run,
+        "refresh_reference": [
+            *(sys.executable, str(STEPS), "refresh-reference", str(lake)),
+            *("--code", str(code)),
+        ],
         "ingest": [sys.executable, str(STEPS), "ingest", str(lake)],
         "reference": [sys.executable, str(STEPS), "reference", str(lake)],
     }
     results = {}
     for name, command in commands.items():
-        clean(lake)
+        if name in ("run", "ingest", "reference"):
+            clean(lake)
+        if name == "refresh_reference":
+            for own in (lake / DATABASE, lake / SCRATCH):
+                shutil.rmtree(own) if own.is_dir() else own.unlink(missing_ok=True)
+        before = publications(lake) if name == "run_unchanged" else None
         measured, output = measure(command, env=env, log=logs / f"{label}-{name}.log", cwd=code)
-        if name != "run":
+        if name == "run_unchanged":
+            after = publications(lake)
+            measured.history_before, measured.history_after = len(before[0]), len(after[0])
+            measured.new_publication = after != before
+        elif name == "refresh_reference":
+            reported = json.loads(output.strip().splitlines()[-1])
+            measured.internal_seconds = reported["seconds"]
+            measured.phases = reported["phases"]
+            try:
+                measured.marts_equal = compare(lake, code)
+            except MartMismatch as exc:
+                raise RuntimeError(
+                    f"{label}: the refresh reference's marts differ from the published "
+                    f"warehouse's: {exc}"
+                ) from None
+        elif name != "run":
             reported = json.loads(output.strip().splitlines()[-1])
             measured.step_seconds = reported["seconds"]
             measured.answers = reported["answers"]
             measured.utf8_copies = reported["utf8_copies"]
         results[name] = measured
+        extra = ""
+        if measured.internal_seconds is not None:
+            extra = (
+                f" ({measured.internal_seconds:.2f} s inside; "
+                f"{len(measured.marts_equal)} marts equal to the warehouse's)"
+            )
+        elif measured.new_publication is not None:
+            extra = f" (new publication: {'yes' if measured.new_publication else 'no'})"
         print(
-            f"  {name}: {measured.seconds:.2f} s, peak {measured.peak_mb:.0f} MB",
+            f"  {name}: {measured.seconds:.2f} s, peak {measured.peak_mb:.0f} MB{extra}",
             file=sys.stderr,
             flush=True,
         )
@@ -377,6 +442,10 @@ def main(argv: list[str] | None = None) -> int:
                     **volume,
                     "measured": {k: asdict(v) for k, v in median_of(runs).items()},
                     "all_seconds": {k: [r[k].seconds for r in runs] for k in MEASUREMENTS},
+                    "refresh_reference_internal_seconds": [
+                        r["refresh_reference"].internal_seconds for r in runs
+                    ],
+                    "unchanged_new_publication": [r["run_unchanged"].new_publication for r in runs],
                 }
             )
             shutil.rmtree(lake)

@@ -1,12 +1,16 @@
-"""The survey-ingest steps the benchmark measures, each run in its own process.
+"""The steps the benchmark measures besides ``ops-pipeline run``, each run in its own process.
 
     python benchmarks/steps.py ingest LAKE       the pipeline's stage_survey on a fresh working DB
     python benchmarks/steps.py reference LAKE    the same ingest in bare DuckDB SQL
+    python benchmarks/steps.py refresh-reference LAKE [--code DIR]
+                                                 the whole refresh, landing/ to marts, in bare
+                                                 DuckDB SQL (benchmarks/bare_refresh.py), with
+                                                 the mart SQL of DIR's ops_pipeline/
 
 Each prints one JSON line: the seconds of the step itself (from opening the database to closing
-it, imports excluded), the answer rows it staged and the UTF-8 copies the pipeline's reader
-made of Windows-1252 files.
-``run_benchmark.py`` starts these and measures the process's memory from outside.
+it, imports excluded); for the ingest steps the answer rows staged and the UTF-8 copies the
+pipeline's reader made of Windows-1252 files, for the refresh reference its phases and the rows
+of each mart. ``run_benchmark.py`` starts these and measures the process's memory from outside.
 """
 
 from __future__ import annotations
@@ -109,9 +113,21 @@ def _not_answers(path: Path, encoding: str) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("step", choices=("ingest", "reference"))
+    parser.add_argument("step", choices=("ingest", "reference", "refresh-reference"))
     parser.add_argument("lake", type=Path)
+    parser.add_argument(
+        "--code",
+        type=Path,
+        default=Path(__file__).resolve().parents[1],
+        help="refresh-reference: the folder whose ops_pipeline/ holds the mart SQL and the "
+        "municipalities (default: this checkout)",
+    )
     args = parser.parse_args(argv)
+    if args.step == "refresh-reference":
+        from bare_refresh import refresh
+
+        print(json.dumps(refresh(args.lake.resolve(), args.code.resolve())))
+        return 0
     step = ingest if args.step == "ingest" else reference
     print(json.dumps(step(args.lake.resolve())))
     return 0
