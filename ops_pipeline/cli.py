@@ -183,7 +183,10 @@ def _run(
     try:
         with runlock.run_lock(lake, wait):
             if not (check or years or force):
-                unchanged = _unchanged_since(lake, inventory, max_rejected_rows)
+                from ops_pipeline.fingerprint import unchanged_since
+
+                # Before Dagster is imported: an unchanged lake costs the hashing of its files.
+                unchanged = unchanged_since(lake, inventory, max_rejected_rows)
                 if unchanged is not None:
                     print(
                         f"Nothing changed since publication {unchanged.id} (run "
@@ -196,22 +199,6 @@ def _run(
     except runlock.RunLockBusy as busy:
         print(f"ops-pipeline: {busy}", file=sys.stderr)
         return 1
-
-
-def _unchanged_since(lake: Lake, inventory, max_rejected_rows: int):
-    """The current publication when it was computed from exactly what a refresh of the whole
-    lake would read now (:mod:`ops_pipeline.fingerprint`), else None. Before Dagster is
-    imported: an unchanged lake costs the hashing of its files."""
-    from ops_pipeline import fingerprint, history
-
-    current = history.current_publication(lake)
-    if current is None or current.fingerprint is None:
-        return None
-    return (
-        current
-        if current.fingerprint == fingerprint.of_lake(inventory, max_rejected_rows)
-        else None
-    )
 
 
 def _run_locked(

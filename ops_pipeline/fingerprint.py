@@ -19,6 +19,7 @@ from functools import cache
 from importlib import metadata
 from pathlib import Path
 
+from ops_pipeline.lake import Lake
 from ops_pipeline.landing import Inventory, landing_years
 from ops_pipeline.readers.text import file_digest
 
@@ -92,3 +93,15 @@ def gate_files(inventory: Inventory) -> list[tuple[str, str]]:
 def of_lake(inventory: Inventory, max_rejected_rows: int) -> dict:
     """The fingerprint a refresh of every year of the lake would record."""
     return fingerprint(gate_files(inventory), landing_years(inventory), max_rejected_rows)
+
+
+def unchanged_since(lake: Lake, inventory: Inventory, max_rejected_rows: int):
+    """The current publication when it was computed from exactly what a refresh of the whole
+    lake would read now, else None: the command line and the annual schedule refresh nothing
+    then. Costs the hashing of the lake's files."""
+    from ops_pipeline import history
+
+    current = history.current_publication(lake)
+    if current is None or current.fingerprint is None:
+        return None
+    return current if current.fingerprint == of_lake(inventory, max_rejected_rows) else None

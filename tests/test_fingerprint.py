@@ -13,7 +13,7 @@ import duckdb
 import pytest
 from publications import REPO, published_files
 
-from ops_pipeline import cli, fingerprint, history, landing
+from ops_pipeline import fingerprint, history, landing
 from ops_pipeline.defs.automation import RANGE_END, RANGE_START
 from ops_pipeline.defs.publish import run_fingerprint
 from ops_pipeline.lake import Lake
@@ -97,7 +97,7 @@ def test_a_run_of_every_year_records_its_fingerprint_a_partial_one_none():
 
 def _unchanged(lake: Path, max_rejected_rows: int = 0):
     inventory, _ = landing.gate(Lake(lake))
-    return cli._unchanged_since(Lake(lake), inventory, max_rejected_rows)
+    return fingerprint.unchanged_since(Lake(lake), inventory, max_rejected_rows)
 
 
 def test_an_unchanged_lake_is_not_refreshed_and_a_changed_one_is(lake, run):
@@ -151,11 +151,6 @@ def test_force_refreshes_an_unchanged_lake_as_a_new_publication(lake, run, monke
     newest = history.current_publication(Lake(lake))
     assert newest.id != current.id
     assert newest.fingerprint == current.fingerprint  # the same inputs, computed again
-    # A partial refresh records none: the next full run refreshes.
-    code, out, err = run(lake, "--year", sorted(newest.fingerprint["years"])[-1])
-    assert code == 0, err
-    assert history.current_publication(Lake(lake)).fingerprint is None
-    assert _unchanged(lake) is None
 
 
 def test_restore_and_a_second_lake_do_not_fool_it(lake, tmp_path, run):
@@ -211,3 +206,24 @@ def test_progress_is_shown_on_a_terminal_only():
     progress.mark("report", "1 report")  # inactive: nothing written
     progress.stop()
     assert piped.getvalue() == ""
+
+
+def test_the_annual_schedule_skips_an_unchanged_lake(lake):
+    """The scheduled refresh of 1 December publishes nothing new when nothing changed."""
+    import dagster as dg
+
+    from ops_pipeline.definitions import SCHEDULE
+    from ops_pipeline.defs.resources import LakeResource
+
+    current = history.current_publication(Lake(lake))
+    resources = {"lake": LakeResource(root=str(lake))}
+    with dg.instance_for_test() as instance:
+        with dg.build_schedule_context(instance=instance, resources=resources) as context:
+            skipped = SCHEDULE.evaluate_tick(context)
+        assert skipped.run_requests == []
+        assert skipped.skip_message.startswith(f"nothing changed since publication {current.id} ")
+        dataset = next((lake / "landing" / "survey").glob("*/dataset.csv"))
+        dataset.write_bytes(dataset.read_bytes() + b"\r\n")
+        with dg.build_schedule_context(instance=instance, resources=resources) as context:
+            (request,) = SCHEDULE.evaluate_tick(context).run_requests
+        assert request.tags[RANGE_START] == "2021" and request.tags[RANGE_END] == "2022"

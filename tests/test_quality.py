@@ -406,7 +406,8 @@ def _findings(outcome) -> list[tuple]:
 
 def test_the_quality_worker_finds_what_this_process_finds(tmp_path):
     """The command line's worker process (GX imported there while Dagster starts here) gives
-    the same outcomes, messages and Data Docs as a validation in this process."""
+    the same outcomes, messages and Data Docs as a validation in this process, and a worker
+    that dies leaves the validation to this process."""
     from ops_pipeline.quality import build_data_docs, start_worker, validate, worker
     from ops_pipeline.quality.suites.marts import SURVEY_RESPONSE_SUITE as suite
 
@@ -420,8 +421,14 @@ def test_the_quality_worker_finds_what_this_process_finds(tmp_path):
         # Asked while the render's answer is still due: each answer reaches its own waiter.
         again = validate(_survey_response_with_two_problems(), suite, tmp_path / "there")
         index = rendering()
+        # A worker that dies is replaced by this process for the rest of the run.
+        worker._process.kill()
+        worker._process.join()
+        after = validate(_survey_response_with_two_problems(), suite, tmp_path / "after")
+        assert not worker.running()
     finally:
         worker.stop()
+    assert _findings(after) == _findings(here)
     assert _findings(there) == _findings(here) == _findings(again) and len(there.failed) == 2
     assert [o.describe("marts/survey_response") for o in there.failed] == [
         o.describe("marts/survey_response") for o in here.failed
@@ -432,22 +439,6 @@ def test_the_quality_worker_finds_what_this_process_finds(tmp_path):
     )
     assert all(Path(p).is_file() for p in there.docs_pages)
     assert index == tmp_path / "there" / "index.html" and index.is_file()
-
-
-def test_a_quality_worker_that_dies_is_replaced_by_this_process(tmp_path):
-    from ops_pipeline.quality import start_worker, validate, worker
-    from ops_pipeline.quality.suites.marts import SURVEY_RESPONSE_SUITE as suite
-
-    worker.stop()
-    assert start_worker(tmp_path / "docs", 0, always=True)
-    try:
-        worker._process.kill()
-        worker._process.join()
-        outcome = validate(_survey_response_with_two_problems(), suite, tmp_path / "docs")
-        assert not worker.running()
-    finally:
-        worker.stop()
-    assert len(outcome.failed) == 2
 
 
 def test_no_quality_worker_once_gx_is_imported_here(tmp_path):

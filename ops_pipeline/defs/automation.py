@@ -19,6 +19,7 @@ import duckdb
 
 from ops_pipeline.defs.partitions import YEARS, sync_years
 from ops_pipeline.defs.resources import LakeResource
+from ops_pipeline.fingerprint import unchanged_since
 from ops_pipeline.lake import IDEBANK, POPULATION, SURVEY
 from ops_pipeline.landing import Inventory, landing_years, scan
 from ops_pipeline.readers.errors import LandingError
@@ -32,7 +33,7 @@ RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
 
 
-def fingerprint(inventory: Inventory, previous: dict, scratch: Path) -> dict:
+def landing_state(inventory: Inventory, previous: dict, scratch: Path) -> dict:
     """Size, mtime and SHA-256 of each landing file the gate lets through (reused from
     ``previous`` when size and mtime are unchanged); population files also get a digest per
     quarter."""
@@ -69,7 +70,7 @@ def _quarter_digests(path: Path, scratch: Path) -> dict[str, str]:
 
 
 def affected_years(inventory: Inventory, previous: dict, current: dict) -> list[str]:
-    """The year partitions a change between two fingerprints touches, sorted."""
+    """The year partitions a change between two landing states touches, sorted."""
     years: set[str] = set()
     budget_years = {str(y) for y in inventory.years(IDEBANK)}
     for key in set(previous) | set(current):
@@ -101,10 +102,18 @@ def build_automation(job):
         description="Early December, after KL publishes the Idébank: refresh every year.",
     )
     def annual_refresh_schedule(context: dg.ScheduleEvaluationContext, lake: LakeResource):
-        lake = lake.lake  # the paths of the resource's lake
-        years = sync_years(context.instance, scan(lake))
+        resource, lake = lake, lake.lake  # the paths of the resource's lake
+        inventory = scan(lake)
+        years = sync_years(context.instance, inventory)
         if not years:
             return dg.SkipReason(f"no survey or Idébank year folder in {lake.landing}")
+        if not inventory.refused:  # a refused lake runs, and its run names the problem
+            unchanged = unchanged_since(lake, inventory, resource.max_rejected_rows)
+            if unchanged is not None:
+                return dg.SkipReason(
+                    f"nothing changed since publication {unchanged.id} (same landing and "
+                    "corrections files, code and settings)"
+                )
         return dg.RunRequest(tags={RANGE_START: years[0], RANGE_END: years[-1]})
 
     @dg.sensor(
@@ -123,7 +132,7 @@ def build_automation(job):
                 "the landing gate refuses:\n" + "\n".join(map(str, inventory.refused))
             )
         previous = json.loads(context.cursor) if context.cursor else {}
-        current = fingerprint(inventory, previous, lake.scratch)
+        current = landing_state(inventory, previous, lake.scratch)
         years = affected_years(inventory, previous, current)
         registered = set(context.instance.get_dynamic_partitions(YEARS.name))
         new_keys = [y for y in landing_years(inventory) if y not in registered]
@@ -142,6 +151,6 @@ def build_automation(job):
     return annual_refresh_schedule, landing_zone_sensor
 
 
-def file_digest_of(fingerprints: dict) -> str:
-    text = json.dumps({k: v["sha256"] for k, v in fingerprints.items()}, sort_keys=True)
+def file_digest_of(states: dict) -> str:
+    text = json.dumps({k: v["sha256"] for k, v in states.items()}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
