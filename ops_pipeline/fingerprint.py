@@ -104,4 +104,6 @@ def unchanged_since(lake: Lake, inventory: Inventory, max_rejected_rows: int):
     current = history.current_publication(lake)
     if current is None or current.fingerprint is None:
         return None
+    if not (current.warehouse.is_file() and current.exports.is_dir()):  # removed by hand
+        return None
     return current if current.fingerprint == of_lake(inventory, max_rejected_rows) else None

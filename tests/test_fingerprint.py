@@ -121,6 +121,12 @@ def test_an_unchanged_lake_is_not_refreshed_and_a_changed_one_is(lake, run):
     dataset.rename(dataset.with_name("dataset.CSV"))
     assert _unchanged(lake) is None
     dataset.with_name("dataset.CSV").rename(dataset)
+    # A publication whose warehouse was removed by hand is not "unchanged".
+    warehouse = current.warehouse.read_bytes()
+    current.warehouse.unlink()
+    assert _unchanged(lake) is None
+    current.warehouse.write_bytes(warehouse)
+    assert _unchanged(lake).id == current.id
     (lake / "corrections").mkdir(exist_ok=True)
     (lake / "corrections" / "fixes.csv").write_text(";".join(HEADER) + "\n", encoding="utf-8")
     inventory, _ = landing.gate(Lake(lake))
