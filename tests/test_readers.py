@@ -399,3 +399,30 @@ def test_idebank_column_named_like_the_row_number_is_an_error(tmp_path):
         f"{path}, row 1, column '_row': column 15 is named '_row', the name the reader gives "
         "the row number"
     )
+
+
+@pytest.mark.parametrize("flavour", ["semicolon-ansi", "xlsx"])
+def test_padded_dataset_names_are_read_as_the_structure_names_them(tmp_path, flavour):
+    """`` respondentid`` and ``s_2_1 `` in the dataset's header are the key and a variable, not
+    unknown columns whose answers vanish."""
+    from lakes import small_survey
+
+    plain = small_survey(tmp_path / "plain")
+    with duckdb.connect() as con:
+        expected = read_surveyxact(con, files_in(plain), tmp_path / "s1").dataset_columns
+        rows = con.execute("SELECT respondentid, s_2_1 FROM sx_dataset ORDER BY _row").fetchall()
+    structure, labels, dataset = (
+        [line.split(";") for line in (plain / f"{name}.csv").read_text("cp1252").splitlines()]
+        for name in ("structure", "labels", "dataset")
+    )
+    padded = {"respondentid": " respondentid", "s_2_1": "s_2_1  "}
+    dataset[0] = [padded.get(name, name) for name in dataset[0]]
+    folder = write_surveyxact(tmp_path / "padded", structure, labels, dataset, flavour)
+    with duckdb.connect() as con:
+        export = read_surveyxact(
+            con, files_in(folder if folder.is_dir() else folder.parent), tmp_path / "s2"
+        )
+        assert export.dataset_columns == expected
+        assert "respondentid" in expected and "s_2_1" in expected
+        got = con.execute("SELECT respondentid, s_2_1 FROM sx_dataset ORDER BY _row").fetchall()
+    assert got == rows and len(rows) == 6

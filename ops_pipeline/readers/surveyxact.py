@@ -106,8 +106,12 @@ def _read_csv(
     )
     _labels_from(con, "sx_raw_labels", files["labels"])
     con.execute("DROP TABLE IF EXISTS sx_dataset")
-    dataset_columns = load_csv(
-        con, texts["dataset"], files["dataset"], table="sx_dataset", delim=delim, header=True
+    dataset_columns = _trimmed_names(
+        con,
+        "sx_dataset",
+        load_csv(
+            con, texts["dataset"], files["dataset"], table="sx_dataset", delim=delim, header=True
+        ),
     )
     if corrections:
         corrections.apply(con, "sx_dataset", files["dataset"], dataset_columns)
@@ -186,10 +190,25 @@ def _read_xlsx(con, folder: Path, path: Path, corrections: CorrectionSet | None)
             else f"INSERT INTO sx_dataset {select}"
         )
     con.unregister("sx_arrow")
+    columns = _trimmed_names(con, "sx_dataset", list(columns or []))
     if corrections:
-        corrections.apply(con, "sx_dataset", path, list(columns or []))
+        corrections.apply(con, "sx_dataset", path, columns)
     _require_rows(con, path)
-    return SurveyExport(folder, [path], "xlsx", list(columns or []))
+    return SurveyExport(folder, [path], "xlsx", columns)
+
+
+def _trimmed_names(con, table: str, columns: list[str]) -> list[str]:
+    """The dataset's column names as the structure names its variables: trimmed. A padded
+    header cell (`` respondentid``, ``s_2_1 ``) would otherwise match no key and no variable and
+    its answers be dropped without a word; names that repeat once trimmed are refused when the
+    header is read."""
+    for name in columns:
+        if name.strip() and name != name.strip():
+            con.execute(
+                f"ALTER TABLE {table} RENAME COLUMN {sql_identifier(name)} "
+                f"TO {sql_identifier(name.strip())}"
+            )
+    return [name.strip() or name for name in columns]
 
 
 def _structure_from(con, raw: str, columns: list[str], shown_as) -> None:
