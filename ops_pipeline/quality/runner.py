@@ -2,9 +2,9 @@
 
 The batch queries run in DuckDB, in the caller's process; GX checks their rows in this process or
 in the quality worker (``worker.py``). GX is imported only when a suite runs (the import costs
-seconds), and one ephemeral context is built per process and Data Docs folder, not per
-expectation. Each batch runs as a GX checkpoint; failed runs render their Data Docs pages at
-once, others when the publish step renders them all.
+seconds), and one ephemeral context is built per process, not per expectation or lake, with a
+Data Docs site per folder. Each batch runs as a GX checkpoint, built once per process; failed runs
+render their Data Docs pages at once, others when the publish step renders them all.
 """
 
 from __future__ import annotations
@@ -20,35 +20,47 @@ import duckdb
 from ops_pipeline.quality.expectations import MAX_REJECTED_ROWS, Batch, Expect, RunSetting, Suite
 from ops_pipeline.quality.outcomes import SAMPLE_ROWS, ExpectationOutcome, SuiteOutcome, plain
 
-DOCS_SITE = "lake"
-_contexts: dict[str, Any] = {}
-_checkpoints: dict[tuple, Any] = {}
+_context_object = None
+# Data Docs folder → its GX site, and the validations of this process not yet rendered there.
+_sites: dict[str, str] = {}
+_unrendered: dict[str, list] = {}
+_checkpoints: dict[str, tuple[tuple, Any]] = {}  # GX name → (variant, checkpoint)
 
 
-def _context(docs: Path):
-    """One ephemeral GX context per process and Data Docs folder."""
-    key = str(docs)
-    if key not in _contexts:
+def _context():
+    """One ephemeral GX context per process: its checkpoints serve every lake the process
+    refreshes (building them costs more than running them)."""
+    global _context_object
+    if _context_object is None:
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
         context = gx.get_context(mode="ephemeral")
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        context.data_sources.add_pandas("working_db")
+        _context_object = context
+    return _context_object
+
+
+def _site(context, docs: Path) -> str:
+    """The GX Data Docs site writing into ``docs``, added on its first use."""
+    key = str(docs)
+    if key not in _sites:
+        name = f"lake_{len(_sites)}"
         context.add_data_docs_site(
-            site_name=DOCS_SITE,
+            site_name=name,
             site_config={
                 "class_name": "SiteBuilder",
                 "store_backend": {
                     "class_name": "TupleFilesystemStoreBackend",
-                    "base_directory": str(docs),
+                    "base_directory": key,
                 },
                 "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
             },
         )
-        context.data_sources.add_pandas("working_db")
-        _contexts[key] = context
-    return _contexts[key]
+        _sites[key] = name
+    return _sites[key]
 
 
 def _replace(collection, name: str, new):
@@ -98,7 +110,8 @@ def run_batches(
     batch from being read): the outcome of every expectation, and the Data Docs pages."""
     import great_expectations as gx
 
-    context = _context(docs)
+    context = _context()
+    site = _site(context, docs)
     source = context.data_sources.get("working_db")
     outcomes: list[ExpectationOutcome] = []
     pages: list[str] = []
@@ -117,12 +130,13 @@ def run_batches(
         result = checkpoint.run(batch_parameters={"dataframe": frame})
         for identifier, run in result.run_results.items():
             identifiers.append(identifier)
+            _unrendered.setdefault(str(docs), []).append(identifier)
             page = next(
                 (
                     site["site_url"].removeprefix("file://")
                     for site in context.get_docs_sites_urls(
                         resource_identifier=identifier,
-                        site_names=[DOCS_SITE],
+                        site_names=[site],
                         only_if_exists=False,
                     )
                     if site.get("site_url")
@@ -156,10 +170,13 @@ def run_batches(
 
 
 def _checkpoint(gx, context, source, name: str, batch: Batch, max_rejected_rows: int):
-    """The batch's GX checkpoint: built once per process and setting of the run, then reused
-    (building suite, validation definition and checkpoint costs more than running them)."""
-    key = (id(context), name, max_rejected_rows, repr((batch.expectations, batch.locate)))
-    if key not in _checkpoints:
+    """The batch's GX checkpoint: built once per process, then reused while the batch's
+    expectations and the run's setting stay the same (building suite, validation definition and
+    checkpoint costs more than running them). GX objects go by name, so another variant of the
+    batch replaces them."""
+    signature = (max_rejected_rows, repr((batch.expectations, batch.locate)))
+    cached = _checkpoints.get(name)
+    if cached is None or cached[0] != signature:
         with contextlib.suppress(Exception):  # first run in this process
             source.delete_asset(name)
         definition = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("all")
@@ -172,7 +189,7 @@ def _checkpoint(gx, context, source, name: str, batch: Batch, max_rejected_rows:
             name,
             gx.ValidationDefinition(name=name, data=definition, suite=gx_suite),
         )
-        _checkpoints[key] = _replace(
+        checkpoint = _replace(
             context.checkpoints,
             name,
             gx.Checkpoint(
@@ -184,7 +201,8 @@ def _checkpoint(gx, context, source, name: str, batch: Batch, max_rejected_rows:
                 result_format=_result_format(batch),
             ),
         )
-    return _checkpoints[key]
+        cached = _checkpoints[name] = (signature, checkpoint)
+    return cached[1]
 
 
 def build_data_docs(docs: Path) -> Callable[[], Path | None]:
@@ -212,7 +230,8 @@ def warm_up(docs: Path, max_rejected_rows: int) -> None:
 
     from ops_pipeline.quality.suites import SUITES
 
-    context = _context(docs)
+    context = _context()
+    _site(context, docs)
     source = context.data_sources.get("working_db")
     for suite in SUITES:
         for batch in suite.batches:
@@ -221,12 +240,24 @@ def warm_up(docs: Path, max_rejected_rows: int) -> None:
 
 
 def render_data_docs(docs: Path, identifiers: list | None = None) -> Path | None:
-    """Render the Data Docs of this process's validations (or of ``identifiers``)."""
-    context = _contexts.get(str(docs))
-    if context is None:
+    """Render into ``docs`` the Data Docs of the validations this process ran for it since its
+    last render (or only ``identifiers``), with their suites' pages and the index."""
+    if str(docs) not in _sites:
         return None
-    context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=identifiers)
-    return docs / "index.html"
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+    )
+
+    pending = _unrendered.setdefault(str(docs), [])
+    chosen = list(pending if identifiers is None else identifiers)
+    if chosen:
+        suites = {ExpectationSuiteIdentifier(i.expectation_suite_identifier.name) for i in chosen}
+        _context().build_data_docs(
+            site_names=[_sites[str(docs)]], resource_identifiers=[*chosen, *suites]
+        )
+    pending[:] = [i for i in pending if i not in chosen]
+    index = docs / "index.html"
+    return index if index.is_file() else None
 
 
 def _gx_expectation(gx, spec: Expect, n: int, max_rejected_rows: int):
