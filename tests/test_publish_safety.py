@@ -43,6 +43,7 @@ from ops_pipeline import history, warehouse
 from ops_pipeline.defs.publish import publish_warehouse
 from ops_pipeline.faults import POINTS
 from ops_pipeline.lake import Lake
+from ops_pipeline.refresh import fail_abandoned_runs
 from ops_pipeline.report import write_reports
 
 pytestmark = pytest.mark.slow
@@ -147,6 +148,13 @@ def test_a_reader_never_blocks_a_refresh(lake, dagster_home):
     assert_published_pair(lake)
 
 
+# Where the next run itself must show it copes: killed while staging wrote the working database,
+# and killed with the new publication drafted in history/. Elsewhere (in a check, between export
+# and report) the killed run leaves what one of those does; there the recovery the next run
+# starts with (``fail_abandoned_runs`` and ``history.recover``, cli.py) is called directly.
+NEXT_RUN = ("ingest", "before_rename")
+
+
 @pytest.mark.parametrize("point", POINTS)
 def test_a_killed_run_leaves_the_last_publication(lake, dagster_home, run, point):
     """``ingest`` and ``check`` need the fault points in the staging steps and checks; ``report``
@@ -166,16 +174,24 @@ def test_a_killed_run_leaves_the_last_publication(lake, dagster_home, run, point
     assert all(Path(name).name.startswith(".") for name in left), left
     assert {Path(p).relative_to(lake).as_posix() for p in leftovers(lake)} == left
     killed = _runs_of(dagster_home, lake, dg.DagsterRunStatus.STARTED)
+    assert killed
 
-    # The next run (in this process: the kill needed one of its own) recovers and publishes.
-    code, _, err = run(lake)
-    assert code == 0, err
+    if point in NEXT_RUN:
+        # The next run (in this process: the kill needed one of its own) recovers and publishes.
+        code, _, err = run(lake)
+        assert code == 0, err
+        assert assert_published_pair(lake) != publication
+        assert mart_counts(lake / "warehouse.duckdb")["proposals"] == 9
+    else:
+        with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+            assert sorted(fail_abandoned_runs(instance, Lake(lake))) == sorted(killed)
+        removed = history.recover(Lake(lake))
+        assert {p.relative_to(lake).as_posix() for p in removed} == left
+        assert published_files(lake, reports=True) == before
     assert leftovers(lake) == []
-    assert assert_published_pair(lake) != publication
-    assert mart_counts(lake / "warehouse.duckdb")["proposals"] == 9
     # The killed run is marked failed: it holds no slot of the instance's run queue.
     assert _runs_of(dagster_home, lake, dg.DagsterRunStatus.STARTED) == []
-    assert killed and set(killed) <= set(_runs_of(dagster_home, lake, dg.DagsterRunStatus.FAILURE))
+    assert set(killed) <= set(_runs_of(dagster_home, lake, dg.DagsterRunStatus.FAILURE))
 
 
 def entries(lake: Path) -> set[str]:
@@ -204,7 +220,7 @@ def _file_size_limit(limit: int):
     return limit_child
 
 
-def test_a_failed_write_leaves_the_last_publication(lake, tmp_path):
+def test_a_failed_write_leaves_the_last_publication(lake, tmp_path, run):
     """Writes past 1 MiB fail (a full disk, a quota): the new warehouse cannot be written. A
     read-only folder would not do: root writes there anyway."""
     home = tmp_path / "dagster_home"  # its own instance: the limit applies to its files too
@@ -222,8 +238,9 @@ def test_a_failed_write_leaves_the_last_publication(lake, tmp_path):
     assert assert_published_pair(lake) == publication
     assert leftovers(lake) == []  # the failed publication removed what it had written
 
-    done = run_cli(home, "run", "--lake", str(lake))
-    assert done.returncode == 0, done.stderr
+    # The next run, without the limit (in this process, on the session's instance).
+    code, _, err = run(lake)
+    assert code == 0, err
     assert mart_counts(lake / "warehouse.duckdb")["proposals"] == 9
     assert_published_pair(lake)
 
