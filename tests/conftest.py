@@ -87,25 +87,26 @@ def run(dagster_home, monkeypatch, capsys):
     return run_cli
 
 
+@pytest.fixture
+def stage(dagster_home):
+    """``stage(lake, message)``: the staging steps of the source a landing problem's message
+    names (``landing/<source>/...``), with their checks, at the asset level (tests/stages.py),
+    on the session's instance; the run's result."""
+    import dagster as dg
+    from stages import stage as stage_lake
+
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        yield lambda lake, message: stage_lake(lake, instance, message.split("/")[1])
+
+
 @pytest.fixture(scope="session")
 def published_lake(tmp_path_factory, dagster_home):
     """The small lake (tests/lakes.py), refreshed once; tests work on copies of it."""
-    import os
-
     from lakes import small_lake
-
-    from ops_pipeline import cli
+    from publications import run_in_process
 
     lake = small_lake(tmp_path_factory.mktemp("published"))
-    before = os.environ.get("DAGSTER_HOME")
-    os.environ["DAGSTER_HOME"] = str(dagster_home)
-    try:
-        assert cli.main(["run", "--lake", str(lake)]) == 0
-    finally:
-        if before is None:
-            os.environ.pop("DAGSTER_HOME")
-        else:
-            os.environ["DAGSTER_HOME"] = before
+    assert run_in_process(dagster_home, "run", "--lake", str(lake)) == 0
     return lake
 
 

@@ -33,6 +33,22 @@ def run_cli(
     )
 
 
+def run_in_process(dagster_home: Path, *args: str) -> int:
+    """``ops-pipeline`` in this process (as the console script calls it, Dagster and GX already
+    imported: seconds less than a process of its own), for module and session fixtures."""
+    from ops_pipeline import cli
+
+    before = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    try:
+        return cli.main(list(args))
+    finally:
+        if before is None:
+            os.environ.pop("DAGSTER_HOME")
+        else:
+            os.environ["DAGSTER_HOME"] = before
+
+
 def start_cli(
     dagster_home: Path, log: Path, *args: str, env: dict | None = None
 ) -> subprocess.Popen:

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 from lakes import small_lake, write_idebank_csv
-from publications import assert_published_pair, mart_names, run_cli
+from publications import assert_published_pair, mart_names, run_in_process
 
 pytestmark = pytest.mark.slow
 
@@ -54,8 +54,7 @@ def test_the_oracle_of_plain_numbers():
 def lake(tmp_path_factory, dagster_home) -> Path:
     lake = small_lake(tmp_path_factory.mktemp("exports"))
     write_idebank_csv(lake / "landing/idebank/2021/formulas.csv", 2021, FORMULAS)
-    done = run_cli(dagster_home, "run", "--lake", str(lake))
-    assert done.returncode == 0, done.stderr
+    assert run_in_process(dagster_home, "run", "--lake", str(lake)) == 0
     return lake
 
 

@@ -17,6 +17,7 @@ import pytest
 from lakes import small_lake
 from publications import published_files
 
+from ops_pipeline.cli import failure_message
 from ops_pipeline.lake import Lake
 from ops_pipeline.landing import HIDDEN, OFFICE_LOCK, gate
 
@@ -608,10 +609,20 @@ READER_CASES: dict[str, tuple[Callable, str]] = {
 }
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(READER_CASES))
-def test_a_file_a_reader_refuses_stops_the_run_naming_it(lake, run, case):
+def test_a_file_a_reader_refuses_stops_its_step_naming_it(lake, stage, case):
+    """Each case at the asset level: the staging step reading the file fails with the one line
+    the command prints (the test below shows the whole run and its output once)."""
     corrupt, line = READER_CASES[case]
+    corrupt(lake)
+    result = stage(lake, line)
+    assert not result.success
+    assert failure_message(result) == line
+
+
+@pytest.mark.slow
+def test_a_file_a_reader_refuses_stops_the_run_naming_it(lake, run):
+    corrupt, line = READER_CASES["a name holding a newline"]
     published = published_files(lake, reports=True)
     corrupt(lake)
     code, out, err = run(lake)
