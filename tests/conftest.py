@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import pytest
 REPO = Path(__file__).parents[1]
 sys.path.insert(0, str(Path(__file__).parent))  # tests/lakes.py
 
+from sessions import built_once, new_dagster_home  # noqa: E402 (from the path above)
 
 # Written into the checkout by the tools themselves, not by the tests.
 _TOOL_CACHES = ("__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis", ".egg-info")
@@ -40,8 +42,6 @@ def _checkout_files() -> set[str]:
 def checkout_unchanged():
     """Tests never write into the checkout: screenshots, lakes and instances go to temporary
     folders (scripts/screenshots refreshes docs/ on purpose)."""
-    import os
-
     if not (REPO / ".git").exists() or os.environ.get("OPS_SCREENSHOTS"):
         yield
         return
@@ -54,9 +54,7 @@ def checkout_unchanged():
 @pytest.fixture(scope="session")
 def dagster_home(tmp_path_factory) -> Path:
     """A real Dagster instance (the repository's dagster.yaml) in a temporary folder."""
-    home = tmp_path_factory.mktemp("dagster_home")
-    shutil.copy(REPO / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
-    return home
+    return new_dagster_home(tmp_path_factory.mktemp("dagster_home"))
 
 
 @pytest.fixture
@@ -100,14 +98,39 @@ def stage(dagster_home):
 
 
 @pytest.fixture(scope="session")
-def published_lake(tmp_path_factory, dagster_home):
-    """The small lake (tests/lakes.py), refreshed once; tests work on copies of it."""
+def published_lake(tmp_path_factory) -> Path:
+    """The small lake (tests/lakes.py), refreshed once (on an instance of its own: every worker
+    reads this one); tests work on copies of it."""
     from lakes import small_lake
     from publications import run_in_process
 
-    lake = small_lake(tmp_path_factory.mktemp("published"))
-    assert run_in_process(dagster_home, "run", "--lake", str(lake)) == 0
-    return lake
+    def build(folder: Path) -> None:
+        lake = small_lake(folder / "lake")
+        home = new_dagster_home(folder / "dagster_home")
+        assert run_in_process(home, "run", "--lake", str(lake)) == 0
+
+    return built_once(tmp_path_factory, "published", build) / "lake"
+
+
+@pytest.fixture(scope="session")
+def sample_lake(tmp_path_factory) -> tuple[Path, Path, str]:
+    """The README's two commands, ``ops-pipeline sample`` and ``ops-pipeline run``, once:
+    (the lake, its Dagster instance, what the run printed)."""
+    import contextlib
+    import io
+
+    from publications import run_in_process
+
+    def build(folder: Path) -> None:
+        lake, home = folder / "lake", new_dagster_home(folder / "dagster_home")
+        assert run_in_process(home, "sample", "--lake", str(lake)) == 0
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            assert run_in_process(home, "run", "--lake", str(lake)) == 0
+        (folder / "run.out").write_text(printed.getvalue(), encoding="utf-8")
+
+    folder = built_once(tmp_path_factory, "sample", build)
+    return folder / "lake", folder / "dagster_home", (folder / "run.out").read_text("utf-8")
 
 
 @pytest.fixture

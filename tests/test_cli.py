@@ -1,5 +1,6 @@
-"""``ops-pipeline`` end to end, as a user runs it: sample lake → published figures, bad input →
-one clear line and an unchanged warehouse, and the code location validates."""
+"""``ops-pipeline`` end to end, as a user runs it: sample lake (the session's, conftest.py) →
+published figures, bad input → one clear line and an unchanged warehouse, and the code location
+validates."""
 
 from __future__ import annotations
 
@@ -15,25 +16,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def sample_lake(tmp_path_factory, dagster_home):
-    """The sample lake, generated and refreshed by the command line."""
-    lake = tmp_path_factory.mktemp("sample_lake")
-    env = {**os.environ, "DAGSTER_HOME": str(dagster_home)}
-    for args in (["sample", "--lake", str(lake)], ["run", "--lake", str(lake)]):
-        done = subprocess.run(
-            [sys.executable, "-m", "ops_pipeline.cli", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=600,
-        )
-        assert done.returncode == 0, done.stderr
-    return lake, done.stdout
-
-
-@pytest.fixture(scope="module")
 def published(sample_lake):
-    lake, _ = sample_lake
+    lake, _, _ = sample_lake
     con = duckdb.connect(str(lake / "warehouse.duckdb"), read_only=True)
     yield con
     con.close()
@@ -91,7 +75,7 @@ def test_most_see_some_potential(sample_lake, published, variable, tmp_path):
     assert share > 0.5
     # "I nogen grad" is the most chosen answer: individual answers are not published, so this
     # is read from the working database of the same run.
-    lake, _ = sample_lake
+    lake, _, _ = sample_lake
     work = duckdb.connect(str(lake / "work" / "working.duckdb"), read_only=True)
     counts = work.execute(
         """SELECT a.answer, count(*) AS n FROM staged.survey_answers a
@@ -142,7 +126,7 @@ def test_more_than_2_1_bn_if_all_matched_the_top_10(published):
 
 
 def test_run_prints_a_summary(sample_lake):
-    _, stdout = sample_lake
+    _, _, stdout = sample_lake
     assert "Survey 2022: 98 invited, 81 responded (83%), 66 completed." in stdout
     assert "Idébank 2021:" in stdout and "top: Frederikssund" in stdout
 

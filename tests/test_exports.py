@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 from lakes import small_lake, write_idebank_csv
 from publications import assert_published_pair, mart_names, run_in_process
+from sessions import built_once, new_dagster_home
 
 pytestmark = pytest.mark.slow
 
@@ -51,11 +52,16 @@ def test_the_oracle_of_plain_numbers():
 
 
 @pytest.fixture(scope="module")
-def lake(tmp_path_factory, dagster_home) -> Path:
-    lake = small_lake(tmp_path_factory.mktemp("exports"))
-    write_idebank_csv(lake / "landing/idebank/2021/formulas.csv", 2021, FORMULAS)
-    assert run_in_process(dagster_home, "run", "--lake", str(lake)) == 0
-    return lake
+def lake(tmp_path_factory) -> Path:
+    """The small lake with formula-like proposals, refreshed once for the session's workers."""
+
+    def build(folder: Path) -> None:
+        lake = small_lake(folder / "lake")
+        write_idebank_csv(lake / "landing/idebank/2021/formulas.csv", 2021, FORMULAS)
+        home = new_dagster_home(folder / "dagster_home")
+        assert run_in_process(home, "run", "--lake", str(lake)) == 0
+
+    return built_once(tmp_path_factory, "exports", build) / "lake"
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ import duckdb
 import pytest
 from browser import launch
 from lakes import SMALL_POPULATION, small_lake, write_folk1a, write_idebank_csv
+from sessions import built_once, new_dagster_home
 
 from ops_pipeline.cli import failure_message
 from ops_pipeline.lake import Lake
@@ -58,16 +59,20 @@ def run_refresh(lake: Path, dagster_home: Path) -> dg.ExecuteInProcessResult:
 
 
 @pytest.fixture(scope="module")
-def small(tmp_path_factory, dagster_home):
-    """The small lake with budget 2020 added, refreshed: (lake, a connection to its published
-    warehouse, all the report reads)."""
-    lake = small_lake(tmp_path_factory.mktemp("small_lake"))
-    write_folk1a(
-        lake / "landing" / "population" / "folk1a.csv",
-        {"2020K1": SMALL_POPULATION["2021K1"], **SMALL_POPULATION},
-    )
-    write_idebank_csv(lake / "landing" / "idebank" / "2020" / "extract.csv", 2020, IDEBANK_2020)
-    run_refresh(lake, dagster_home)
+def small(tmp_path_factory):
+    """The small lake with budget 2020 added, refreshed once for the session's workers: (lake,
+    a connection to its published warehouse, all the report reads)."""
+
+    def build(folder: Path) -> None:
+        lake = small_lake(folder / "lake")
+        write_folk1a(
+            lake / "landing" / "population" / "folk1a.csv",
+            {"2020K1": SMALL_POPULATION["2021K1"], **SMALL_POPULATION},
+        )
+        write_idebank_csv(lake / "landing/idebank/2020/extract.csv", 2020, IDEBANK_2020)
+        run_refresh(lake, new_dagster_home(folder / "dagster_home"))
+
+    lake = built_once(tmp_path_factory, "report_small", build) / "lake"
     con = duckdb.connect(str(lake / "warehouse.duckdb"), read_only=True)
     yield lake, con
     con.close()
@@ -313,19 +318,15 @@ def test_quality_status_of_the_latest_run():
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory, dagster_home):
-    """The sample lake, refreshed in-process: (lake, the report asset's metadata)."""
-    from ops_pipeline.sample.generator import write_sample_lake
-
-    lake = tmp_path_factory.mktemp("sample_lake")
-    write_sample_lake(lake)
-    result = run_refresh(lake, dagster_home)
-    (materialization,) = [
-        m
-        for m in result.asset_materializations_for_node("publish")
-        if m.asset_key == dg.AssetKey(["reports", "analysis"])
-    ]
-    return lake, materialization.metadata
+def sample(sample_lake):
+    """The session's sample lake (conftest.py): (lake, the metadata its run recorded for the
+    report asset)."""
+    lake, home, _ = sample_lake
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        (record,) = instance.fetch_materializations(
+            dg.AssetKey(["reports", "analysis"]), limit=2
+        ).records  # the instance holds the one run
+    return lake, record.asset_materialization.metadata
 
 
 @pytest.mark.slow
