@@ -149,30 +149,45 @@ def test_a_reader_never_blocks_a_refresh(lake, run):
 
 
 # Where the next run itself must show it copes: killed while staging wrote the working database,
-# and killed with the new publication drafted in history/. Elsewhere (in a check, between export
-# and report) the killed run leaves what one of those does; there the recovery the next run
-# starts with (``fail_abandoned_runs`` and ``history.recover``, cli.py) is called directly.
+# and killed with the new publication drafted in history/. Killed in a check, the recovery the
+# next run starts with (``fail_abandoned_runs`` and ``history.recover``, cli.py) is called
+# directly; killed between the publication's files, only the publish step runs (below).
 NEXT_RUN = ("ingest", "before_rename")
+IN_PUBLISH = ("export", "report")
+
+# The publish step alone, as the run calls it, in a process of its own (the kill needs one).
+PUBLISH_ONLY = """
+import sys
+from pathlib import Path
+from ops_pipeline.defs.publish import publish_warehouse
+from ops_pipeline.lake import Lake
+publish_warehouse(Lake(Path(sys.argv[1])), "run-killed", sys.argv[2:])
+"""
 
 
-@pytest.mark.parametrize("point", POINTS)
+def killed_left_temporary_names(lake: Path, done, point: str, before, publication, entries_before):
+    """The process was killed at ``point`` and left the publication as it was, beside it only
+    entries with temporary names (every new entry of the lake and of history/, not only those a
+    helper looks for). Those entries."""
+    assert done.returncode == -signal.SIGKILL, f"not killed at {point}: {done.stderr[-2000:]}"
+    assert published_files(lake, reports=True) == before
+    assert assert_published_pair(lake) == publication
+    left = entries(lake) - entries_before
+    assert all(Path(name).name.startswith(".") for name in left), left
+    assert {Path(p).relative_to(lake).as_posix() for p in leftovers(lake)} == left
+    return left
+
+
+@pytest.mark.parametrize("point", sorted(set(POINTS) - set(IN_PUBLISH)))
 def test_a_killed_run_leaves_the_last_publication(lake, dagster_home, run, point):
-    """``ingest`` and ``check`` need the fault points in the staging steps and checks; ``report``
-    kills the run once the new publication's first report is written."""
+    """``ingest`` and ``check`` need the fault points in the staging steps and checks."""
     before = published_files(lake, reports=True)
     publication = assert_published_pair(lake)
     add_proposal(lake)
     before_entries = entries(lake)
 
     done = run_cli(dagster_home, "run", "--lake", str(lake), env={"OPS_FAULT_POINT": point})
-    assert done.returncode == -signal.SIGKILL, f"not killed at {point}: {done.stderr[-2000:]}"
-    assert published_files(lake, reports=True) == before
-    assert assert_published_pair(lake) == publication
-    # What the killed run left has temporary names only, beside the publication (every new
-    # entry of the lake and of history/, not only those a helper looks for).
-    left = entries(lake) - before_entries
-    assert all(Path(name).name.startswith(".") for name in left), left
-    assert {Path(p).relative_to(lake).as_posix() for p in leftovers(lake)} == left
+    left = killed_left_temporary_names(lake, done, point, before, publication, before_entries)
     killed = _runs_of(dagster_home, lake, dg.DagsterRunStatus.STARTED)
     assert killed
 
@@ -192,6 +207,31 @@ def test_a_killed_run_leaves_the_last_publication(lake, dagster_home, run, point
     # The killed run is marked failed: it holds no slot of the instance's run queue.
     assert _runs_of(dagster_home, lake, dg.DagsterRunStatus.STARTED) == []
     assert set(killed) <= set(_runs_of(dagster_home, lake, dg.DagsterRunStatus.FAILURE))
+
+
+@pytest.mark.parametrize("point", IN_PUBLISH)
+def test_a_publish_killed_between_its_files_leaves_the_last_publication(lake, point):
+    """``export`` kills the publish step once the new warehouse is written, ``report`` once the
+    new publication's first report is; the next run's recovery removes what it left."""
+    before = published_files(lake, reports=True)
+    publication = assert_published_pair(lake)
+    with duckdb.connect(str(lake / "work" / "working.duckdb")) as con:
+        con.execute("UPDATE marts.municipal_savings SET savings_dkk = savings_dkk + 1")
+    before_entries = entries(lake)
+
+    done = subprocess.run(
+        [sys.executable, "-c", PUBLISH_ONLY, str(lake), *mart_names(lake / "warehouse.duckdb")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "OPS_FAULT_POINT": point},
+        timeout=300,
+    )
+    left = killed_left_temporary_names(lake, done, point, before, publication, before_entries)
+    assert left  # the draft of the new publication
+    removed = history.recover(Lake(lake))
+    assert {p.relative_to(lake).as_posix() for p in removed} == left
+    assert published_files(lake, reports=True) == before
+    assert leftovers(lake) == []
 
 
 def entries(lake: Path) -> set[str]:
