@@ -86,14 +86,14 @@ def run(dagster_home, monkeypatch, capsys):
 
 
 @pytest.fixture
-def stage(dagster_home):
+def stage():
     """``stage(lake, message)``: the staging steps of the source a landing problem's message
     names (``landing/<source>/...``), with their checks, at the asset level (tests/stages.py),
-    on the session's instance; the run's result."""
+    on an instance in memory; the run's result."""
     import dagster as dg
     from stages import stage as stage_lake
 
-    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+    with dg.DagsterInstance.ephemeral() as instance:
         yield lambda lake, message: stage_lake(lake, instance, message.split("/")[1])
 
 

@@ -20,7 +20,7 @@ import duckdb
 import pytest
 from browser import launch
 from lakes import SMALL_POPULATION, small_lake, write_folk1a, write_idebank_csv
-from sessions import built_once, new_dagster_home
+from sessions import built_once
 
 from ops_pipeline.cli import failure_message
 from ops_pipeline.lake import Lake
@@ -51,8 +51,9 @@ IDEBANK_2020 = [
 ]
 
 
-def run_refresh(lake: Path, dagster_home: Path) -> dg.ExecuteInProcessResult:
-    with dg.instance_for_test(temp_dir=str(dagster_home)) as instance:
+def run_refresh(lake: Path) -> dg.ExecuteInProcessResult:
+    # In memory: the report reads the lake, not the run's records.
+    with dg.DagsterInstance.ephemeral() as instance:
         result = refresh(Lake(lake), instance)
     assert result.success, failure_message(result)
     return result
@@ -70,7 +71,7 @@ def small(tmp_path_factory):
             {"2020K1": SMALL_POPULATION["2021K1"], **SMALL_POPULATION},
         )
         write_idebank_csv(lake / "landing/idebank/2020/extract.csv", 2020, IDEBANK_2020)
-        run_refresh(lake, new_dagster_home(folder / "dagster_home"))
+        run_refresh(lake)
 
     lake = built_once(tmp_path_factory, "report_small", build) / "lake"
     con = duckdb.connect(str(lake / "warehouse.duckdb"), read_only=True)
