@@ -148,12 +148,12 @@ def test_a_reader_never_blocks_a_refresh(lake, run):
     assert_published_pair(lake)
 
 
-# Where the next run itself must show it copes: killed while staging wrote the working database,
-# and killed with the new publication drafted in history/. Killed in a check, the recovery the
-# next run starts with (``fail_abandoned_runs`` and ``history.recover``, cli.py) is called
-# directly; killed between the publication's files, only the publish step runs (below).
-NEXT_RUN = ("ingest", "before_rename")
-IN_PUBLISH = ("export", "report")
+# Where the next run itself must show it copes: killed while staging wrote the working database.
+# Killed in a check, the recovery the next run starts with (``fail_abandoned_runs`` and
+# ``history.recover``, cli.py) is called directly; killed inside the publish step (between the
+# publication's files, or with it drafted whole in history/), only that step runs (below).
+NEXT_RUN = ("ingest",)
+IN_PUBLISH = ("export", "report", "before_rename")
 
 # The publish step alone, as the run calls it, in a process of its own (the kill needs one).
 PUBLISH_ONLY = """
@@ -212,7 +212,8 @@ def test_a_killed_run_leaves_the_last_publication(lake, dagster_home, run, point
 @pytest.mark.parametrize("point", IN_PUBLISH)
 def test_a_publish_killed_between_its_files_leaves_the_last_publication(lake, point):
     """``export`` kills the publish step once the new warehouse is written, ``report`` once the
-    new publication's first report is; the next run's recovery removes what it left."""
+    new publication's first report is, ``before_rename`` once the whole new publication is
+    drafted in history/, before the switch; the next run's recovery removes what it left."""
     before = published_files(lake, reports=True)
     publication = assert_published_pair(lake)
     with duckdb.connect(str(lake / "work" / "working.duckdb")) as con:
